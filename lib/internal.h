@@ -1,0 +1,131 @@
+/* internal.h -- what the files of lib/ share and users never see.
+
+   Map:
+     errors ......... fr_error, fr_oom                      (error.c)
+     model layout ... struct folkrnn_model, fr_model_alloc  (model.c)
+     files .......... fr_read_file, fr_gunzip, fr_write_atomic (fileio.c)
+     loaders ........ fr_load_pickle, fr_load_safetensors, fr_save_safetensors
+     kernels ........ fr_sigmoid, fr_softmax, fr_matmul     (kernels.c) */
+#ifndef FOLKRNN_INTERNAL_H
+#define FOLKRNN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "folkrnn.h"
+
+#if defined(__GNUC__)
+#define FR_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FR_PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) ------------------------------------------------- */
+
+/* Set the calling thread's message from a printf format and return status,
+   so failures read: return fr_error(FOLKRNN_E_RANGE, "token %d ...", t); */
+int fr_error(int status, const char *fmt, ...) FR_PRINTF(2, 3);
+/* fr_error(FOLKRNN_E_NOMEM, ...) naming what could not be allocated. */
+int fr_oom(const char *what, size_t bytes);
+
+/* ---- model layout (model.c) ------------------------------------------- */
+
+/* Number of gate blocks per cell type: LSTM 4 (i, f, g, o), GRU 3 (r, u, c). */
+int fr_cell_ngates(int cell);
+
+/* One recurrent layer.  The gates are packed side by side so that a layer
+   step is one product per side: gate k occupies columns [k*units, (k+1)*units)
+   of W_in, W_hid and b.  All pointers point into the model's storage. */
+struct fr_layer {
+    int in;          /* input width: input_size for layer 0, units of layer-1 otherwise */
+    int units;       /* hidden units */
+    float *W_in;     /* (in, ngates*units) */
+    float *W_hid;    /* (units, ngates*units) */
+    float *b;        /* (ngates*units) */
+    float *cell_init;/* (units); LSTM only, NULL for GRU */
+    float *hid_init; /* (units) */
+};
+
+struct folkrnn_model {
+    int cell;          /* FOLKRNN_CELL_* */
+    int ngates;        /* fr_cell_ngates(cell) */
+    int num_layers;
+    int vocab_size;
+    int input_size;    /* width of the embedding rows */
+    int onehot;        /* 1: embedding is the identity, layer 0's input is a row gather */
+    char **tokens;     /* [vocab_size] token texts, owned */
+    int *sorted;       /* [vocab_size] ids ordered by token text, for lookup */
+    float *embedding;  /* (vocab_size, input_size) */
+    struct fr_layer *layers; /* [num_layers] */
+    float *dense_W;    /* (units of last layer, vocab_size) */
+    float *dense_b;    /* (vocab_size) */
+    int nmeta;         /* metadata pairs, owned strings */
+    char **meta_keys;
+    char **meta_vals;
+    float *storage;    /* every float above lives in this one block */
+    size_t nstorage;   /* its length in floats */
+};
+
+/* Allocate a model of this architecture with zeroed weights (embedding zero,
+   onehot 0, no tokens, no metadata) and lay out the pointers.  Checks the
+   sizes for overflow.  Returns a status; *out is NULL on failure. */
+int fr_model_alloc(int cell, int num_layers, const int *units, int vocab_size,
+                   int input_size, struct folkrnn_model **out);
+
+/* Take over tokens[vocab_size] (strings copied) and build the lookup index.
+   Fails with FOLKRNN_E_FORMAT naming a duplicate or empty token. */
+int fr_model_set_tokens(struct folkrnn_model *m, const char *const *tokens);
+
+/* Set embedding to the identity and onehot to 1 (input_size must equal vocab_size). */
+void fr_model_set_identity(struct folkrnn_model *m);
+
+/* 1 when the embedding is exactly the identity. */
+int fr_model_embedding_is_identity(const struct folkrnn_model *m);
+
+/* Check every weight is finite: FOLKRNN_E_NUMERIC naming the first that is not. */
+int fr_model_check_finite(const struct folkrnn_model *m);
+
+/* Gate index of a per-gate parameter id within the layer's packed blocks, and
+   whether it is W_in (side 0), W_hid (1) or b (2); -1 when which is not a
+   gate parameter of cell. */
+int fr_param_gate(int cell, int which, int *side);
+
+/* ---- files (fileio.c) --------------------------------------------------- */
+
+/* Whole file into a malloc'd buffer; caller frees.  FOLKRNN_E_IO names the path. */
+int fr_read_file(const char *path, unsigned char **data, size_t *size);
+/* 1 when the bytes begin with the gzip magic. */
+int fr_is_gzip(const unsigned char *data, size_t size);
+/* Inflate a gzip member into a malloc'd buffer; FOLKRNN_E_FORMAT if corrupt,
+   truncated or larger than limit bytes. */
+int fr_gunzip(const unsigned char *data, size_t size, size_t limit,
+              unsigned char **out, size_t *outsize);
+/* Write size bytes to path atomically (temporary file in the same folder,
+   fsync, rename); gzip-compressed when gzip is non-zero.  An existing file
+   is replaced whole or left untouched. */
+int fr_write_atomic(const char *path, const void *data, size_t size, int gzip);
+/* 1 when path ends with suffix. */
+int fr_has_suffix(const char *path, const char *suffix);
+
+/* The largest decompressed model accepted, bytes: far above any folk-rnn
+   model, far below what would exhaust memory. */
+#define FR_MAX_MODEL_BYTES ((size_t)4 << 30)
+
+/* ---- loaders ------------------------------------------------------------ */
+
+/* 1 when the bytes look like a pickle (PROTO opcode) / safetensors header. */
+int fr_is_pickle(const unsigned char *data, size_t size);
+int fr_is_safetensors(const unsigned char *data, size_t size);
+/* Build a model from a folk-rnn pickle dict (pickle_model.c). */
+int fr_load_pickle(const unsigned char *data, size_t size, struct folkrnn_model **out);
+/* Build a model from libfolkrnn safetensors bytes (safetensors.c). */
+int fr_load_safetensors(const unsigned char *data, size_t size, struct folkrnn_model **out);
+/* Serialise to safetensors bytes, malloc'd; caller frees (safetensors.c). */
+int fr_save_safetensors(const struct folkrnn_model *m, unsigned char **data, size_t *size);
+
+/* ---- kernels (kernels.c) ------------------------------------------------ */
+
+float fr_sigmoid(float x);
+/* In place: p[i] = exp(x[i] - max) / sum over n values, computed in double. */
+void fr_softmax(float *x, int n);
+
+#endif /* FOLKRNN_INTERNAL_H */

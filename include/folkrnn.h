@@ -356,6 +356,386 @@ FOLKRNN_API int folkrnn_state_remove_hook(folkrnn_state *s, int hook_id);
    8. Analysis: matrices, spectra, pictures, recording, ablation   lib/an_*.c
    ====================================================================== */
 
+/* ---- 8.1 Matrices (lib/an_matrix.c) -----------------------------------
+
+   The analysis functions work on double-precision, row-major matrices.  The
+   structure is public so that C code indexes it directly and bindings wrap
+   its memory without copies.  Only the library allocates it (with the
+   constructors below; never declare one yourself), and later versions only
+   append fields.  A matrix either owns its data (owner 1: freed with it) or
+   is a view of memory owned by something else (owner 0: a block of another
+   matrix, or caller memory), which must outlive the view.
+   Thread-safety: a matrix may be read by any number of threads; a function
+   that writes one (an output, or folkrnn_matrix_add) needs it to itself. */
+typedef struct folkrnn_matrix {
+    int rows;     /* number of rows, >= 1 */
+    int cols;     /* number of columns, >= 1 */
+    int ld;       /* leading dimension >= cols: element (r, c) is data[r * ld + c] */
+    double *data; /* rows x cols, ld */
+    int owner;    /* 1: data belongs to this matrix; 0: a view */
+} folkrnn_matrix;
+
+/* A new rows x cols matrix of zeros (ld = cols).  Caller frees *out with
+   folkrnn_matrix_free; *out is NULL on failure.
+   Errors: FOLKRNN_E_INVALID (NULL out, rows or cols < 1), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_matrix_new(int rows, int cols, folkrnn_matrix **out);
+
+/* A new matrix holding a copy of rows x cols elements at data with leading
+   dimension ld (>= cols), as doubles; the float variant suits recordings and
+   parameters.  data is borrowed for the call only.  Caller frees *out.
+   Errors: FOLKRNN_E_INVALID (NULL, a count < 1, ld < cols), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_matrix_from_double(const double *data, int rows, int cols, int ld,
+                                           folkrnn_matrix **out);
+FOLKRNN_API int folkrnn_matrix_from_float(const float *data, int rows, int cols, int ld,
+                                          folkrnn_matrix **out);
+
+/* A view (owner 0) of caller memory: data is borrowed and must outlive the
+   view; writes through the view change it.  Freeing the view (required)
+   leaves data alone.  Errors: as folkrnn_matrix_from_double. */
+FOLKRNN_API int folkrnn_matrix_view(double *data, int rows, int cols, int ld,
+                                    folkrnn_matrix **out);
+
+/* A view of the block of a starting at row r0, column c0, rows x cols
+   (e.g. gate k of a whole-layer W_IN: c0 = k * units).  a must outlive the
+   view.  Errors: FOLKRNN_E_INVALID (NULL, a count < 1), FOLKRNN_E_RANGE
+   (block outside a), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_matrix_block(const folkrnn_matrix *a, int r0, int c0, int rows,
+                                     int cols, folkrnn_matrix **out);
+
+/* A model parameter as a new matrix of doubles, in the orientation of
+   folkrnn_model_param (e.g. FOLKRNN_P_DENSE_W is units x vocab: Sturm's V
+   is its transpose).  A copy: later edits of the model do not show.  Caller
+   frees *out.  Errors: as folkrnn_model_param_const, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_matrix_from_param(const folkrnn_model *m, int layer, int which,
+                                          folkrnn_matrix **out);
+
+/* A new contiguous copy of a, or of its transpose.  Caller frees *out.
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_matrix_copy(const folkrnn_matrix *a, folkrnn_matrix **out);
+FOLKRNN_API int folkrnn_matrix_transpose(const folkrnn_matrix *a, folkrnn_matrix **out);
+
+/* dst += scale * src, element by element (e.g. to sum spectra over tunes).
+   Errors: FOLKRNN_E_INVALID (NULL), FOLKRNN_E_SHAPE (shapes differ). */
+FOLKRNN_API int folkrnn_matrix_add(folkrnn_matrix *dst, const folkrnn_matrix *src, double scale);
+
+/* Free a matrix; a view's memory is left alone.  NULL is a no-op. */
+FOLKRNN_API void folkrnn_matrix_free(folkrnn_matrix *a);
+
+/* ---- 8.2 Linear algebra (lib/an_linalg.c) -----------------------------
+
+   Products go through CBLAS; decompositions are one-sided and two-sided
+   Jacobi methods, which are accurate to near machine precision relative to
+   each singular value whenever the matrix is a well-conditioned matrix with
+   scaled columns (graded matrices), and to eps * largest singular value in
+   every case.  Every function rejects non-finite input with
+   FOLKRNN_E_NUMERIC naming the first bad element, mismatched shapes with
+   FOLKRNN_E_SHAPE naming both shapes, and NULL required arguments with
+   FOLKRNN_E_INVALID.  Outputs passed as folkrnn_matrix ** are new matrices
+   the caller frees with folkrnn_matrix_free (NULL on failure); outputs passed
+   as double * are caller arrays of the length stated.  All functions are
+   reentrant.  */
+
+/* Which Gram matrix: of the columns (A^T A, cols x cols: inner products of
+   columns, e.g. the Gramian of a gate's input matrix) or of the rows
+   (A A^T, rows x rows: e.g. of the hidden states over steps). */
+enum folkrnn_gram_side { FOLKRNN_GRAM_COLS = 0, FOLKRNN_GRAM_ROWS = 1 };
+
+/* The Gram matrix of a's columns or rows; exactly symmetric.  With
+   normalise non-zero each column (row) is first scaled to unit length
+   (cosine similarities; a zero column gives 0 off the diagonal and 1 on it).
+   Errors: FOLKRNN_E_INVALID (unknown side), FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_gram(const folkrnn_matrix *a, int side, int normalise,
+                             folkrnn_matrix **out);
+
+/* The Euclidean norm of every column: norms[a->cols].
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NUMERIC. */
+FOLKRNN_API int folkrnn_column_norms(const folkrnn_matrix *a, double *norms);
+
+/* The mean of every column: means[a->cols] (e.g. a spectrum averaged over
+   the units that are a power matrix's rows).  Errors: as folkrnn_column_norms. */
+FOLKRNN_API int folkrnn_column_means(const folkrnn_matrix *a, double *means);
+
+/* Correlation kinds: Pearson (each column centred on its mean, as
+   numpy.corrcoef) or cosine (uncentred: normalised inner products). */
+enum folkrnn_corr_kind { FOLKRNN_CORR_PEARSON = 0, FOLKRNN_CORR_COSINE = 1 };
+
+/* Correlations of a's columns with each other: cols x cols, symmetric, 1 on
+   the diagonal.  A column with no spread (constant for Pearson, zero for
+   cosine) has no defined correlation: its row and column are NaN, as in
+   numpy.  Errors: FOLKRNN_E_INVALID (unknown kind), FOLKRNN_E_NUMERIC,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_corr_columns(const folkrnn_matrix *a, int kind, folkrnn_matrix **out);
+
+/* Correlation of each column of a with the vector v[a->rows] (e.g. the
+   softmax columns with the bias): corr[a->cols]; NaN where undefined.
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_corr_vector(const folkrnn_matrix *a, const double *v, int kind,
+                                    double *corr);
+
+/* The thin singular value decomposition a = U diag(s) V^T of an m x n
+   matrix, k = min(m, n), by one-sided Jacobi (on the transpose when m < n):
+   s[k] descending and >= 0; *u (m x k) and *v (n x k) hold the left and
+   right singular vectors as columns, orthonormal to near machine precision.
+   u and v may be NULL when not wanted (the values alone cost less).  Signs
+   of a pair of vectors are arbitrary; vectors of a zero singular value are
+   completed to an orthonormal set.
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NUMERIC (non-finite input, or no
+   convergence in 60 sweeps, which needs a pathological input), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_svd(const folkrnn_matrix *a, double *s, folkrnn_matrix **u,
+                            folkrnn_matrix **v);
+
+/* The eigendecomposition of a symmetric n x n matrix, a = V diag(w) V^T, by
+   cyclic Jacobi: w[n] descending; *v (n x n, may be NULL) holds the
+   eigenvectors as columns.  Only the upper triangle of a is read.
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_SHAPE (not square), FOLKRNN_E_NUMERIC
+   (non-finite, or no convergence in 60 sweeps), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_eig_sym(const folkrnn_matrix *a, double *w, folkrnn_matrix **v);
+
+/* Principal components of a recording x (steps x units, one observation per
+   row): the columns are centred on mean[units] (may be NULL), and the
+   first ncomp (1 <= ncomp <= min(steps, units)) right singular vectors of
+   the centred x become the columns of *components (units x ncomp).
+   variance[ncomp] (may be NULL) receives each component's variance,
+   s^2 / (steps - 1) (s^2 when steps is 1), and ratio[ncomp] (may be NULL)
+   its share of the total variance.  Scores are folkrnn_project(x, mean,
+   components).  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_RANGE (ncomp),
+   FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_pca(const folkrnn_matrix *x, int ncomp, folkrnn_matrix **components,
+                            double *variance, double *ratio, double *mean);
+
+/* Project every row of x (steps x n) onto the columns of dirs (n x k):
+   *out = (x - mean) dirs, steps x k, mean[n] subtracted from every row when
+   not NULL.  E.g. h3 over a tune onto the right singular vectors of the
+   softmax weights.  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_SHAPE,
+   FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_project(const folkrnn_matrix *x, const double *mean,
+                                const folkrnn_matrix *dirs, folkrnn_matrix **out);
+
+/* The numerical rank of a: the number of singular values above tol, or when
+   tol < 0 above max(m, n) * DBL_EPSILON * largest (numpy's default).
+   Errors: as folkrnn_svd. */
+FOLKRNN_API int folkrnn_rank(const folkrnn_matrix *a, double tol, int *rank);
+
+/* The 2-norm condition number: largest / smallest singular value, INFINITY
+   when the smallest is 0.  Errors: as folkrnn_svd. */
+FOLKRNN_API int folkrnn_cond(const folkrnn_matrix *a, double *cond);
+
+/* ---- 8.3 Spectra (lib/an_spectral.c) ----------------------------------
+
+   Conventions.  A signal x[n] is one unit's activations over n steps.  Its
+   spectrum has n/2 + 1 bins; bin k is the frequency k/n cycles per step, the
+   period n/k steps.  A power spectrum is the periodogram
+       P[k] = |sum_t w[t] (x[t] - mean) e^{-2 pi i k t / n}|^2 / sum_t w[t]^2
+   (the mean subtracted when demean is non-zero), a density: white noise of
+   variance s2 gives P[k] near s2 whatever n and the window, so spectra of
+   tunes of different lengths can be averaged once put on a common grid.
+   Spectra of a recording are rows of a units x (n/2 + 1) matrix. */
+
+/* Windows: w[t] for t in [0, n), symmetric (as numpy.hanning, numpy.hamming,
+   numpy.blackman): rectangular 1; Hann 0.5 - 0.5 cos(2 pi t / (n-1));
+   Hamming 0.54 - 0.46 cos(2 pi t / (n-1)); Blackman 0.42 - 0.5 cos(2 pi t /
+   (n-1)) + 0.08 cos(4 pi t / (n-1)); every window is 1 when n is 1. */
+enum folkrnn_window {
+    FOLKRNN_WINDOW_RECT = 0,
+    FOLKRNN_WINDOW_HANN = 1,
+    FOLKRNN_WINDOW_HAMMING = 2,
+    FOLKRNN_WINDOW_BLACKMAN = 3
+};
+
+/* Fill w[n] with a window.  Errors: FOLKRNN_E_INVALID (NULL, n < 1, unknown kind). */
+FOLKRNN_API int folkrnn_window(int kind, int n, double *w);
+
+/* The discrete Fourier transform of n complex values in place,
+   X[k] = sum_t x[t] e^{sign 2 pi i k t / n} with sign -1 (forward) or +1
+   (inverse, unscaled), for any n >= 1 in O(n log n): mixed radix for small
+   prime factors, Bluestein's chirp z-transform for the rest.
+   Errors: FOLKRNN_E_INVALID (NULL, n < 1, sign not +-1), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_fft(double *re, double *im, int n, int sign);
+
+/* The forward transform of n real values: bins 0 .. n/2, re[n/2+1] and
+   im[n/2+1] (the rest follow by symmetry).  Errors: as folkrnn_fft,
+   FOLKRNN_E_NUMERIC (non-finite input). */
+FOLKRNN_API int folkrnn_rfft(const double *x, int n, double *re, double *im);
+
+/* The periodogram of x[n] (see conventions): power[n/2 + 1].
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_periodogram(const double *x, int n, int window, int demean,
+                                    double *power);
+
+/* The periodogram of every column (unit) of x (steps x units): *out is
+   units x (grid/2 + 1).  grid 0 keeps the native bins (grid = steps); grid
+   > 0 resamples each spectrum onto the bins of a signal of grid steps (the
+   frequency k/grid, linear interpolation between native bins), so spectra of
+   tunes of different lengths share bins and can be summed with
+   folkrnn_matrix_add; folkrnn_column_means then averages over units.
+   Errors: FOLKRNN_E_INVALID (grid < 0 or 1), FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_unit_spectra(const folkrnn_matrix *x, int window, int demean,
+                                     int grid, folkrnn_matrix **out);
+
+/* The share of each spectrum's power in a band around a period: for every
+   row of power (spectra of a signal of n steps, n/2 + 1 bins),
+       share = sum over band bins of c_k P[k] / sum over bins k >= 1 of c_k P[k]
+   where c_k is 2, or 1 for the Nyquist bin k = n/2 of even n (the weights
+   that make the sums the variance), and the band is every bin k >= 1 whose
+   period n/k lies in [period - tol, period + tol]; when no bin does, the
+   single bin nearest in frequency to 1/period.  DC never counts.  A row
+   without power outside DC has share 0.  share[power->rows].
+   Sturm's "5% of their power around period 9" is period 9, tol 0.5,
+   share >= 0.05.  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_SHAPE (cols is not
+   n/2 + 1), FOLKRNN_E_RANGE (period <= 1 or tol < 0), FOLKRNN_E_NUMERIC. */
+FOLKRNN_API int folkrnn_band_share(const folkrnn_matrix *power, int n, double period,
+                                   double tol, double *share);
+
+/* The strongest periods of one spectrum power[n/2 + 1]: the local maxima
+   over bins k >= 1 (a bin greater than both neighbours; a bin at either end
+   compared with its one neighbour), largest first, up to max of them.
+   periods[max] gets n/k and strength[max] (may be NULL) P[k].  *found
+   receives how many were written.  Errors: FOLKRNN_E_INVALID (NULL, n < 2,
+   max < 1), FOLKRNN_E_NUMERIC. */
+FOLKRNN_API int folkrnn_dominant_periods(const double *power, int n, int max,
+                                         double *periods, double *strength, int *found);
+
+/* The indices of the values score[count] that are >= threshold (e.g. band
+   shares), ascending: units[count] receives them, *selected their number.
+   NaN scores are never selected.  Errors: FOLKRNN_E_INVALID. */
+FOLKRNN_API int folkrnn_select_units(const double *score, int count, double threshold,
+                                     int *units, int *selected);
+
+/* ---- 8.4 Pictures (lib/an_png.c, lib/an_svg.c) ------------------------
+
+   Option structures begin with their own size, so that they can grow:
+   declare one, call its _init function (which sets size and every default),
+   change the fields you want, and pass it.  NULL options mean the defaults.
+   Strings in options are borrowed for the call.  Text is drawn with a
+   built-in font of printable ASCII; other bytes show as '?'.  Files are
+   written whole or not at all (a temporary file renamed over path). */
+
+/* Colour maps: diverging blue-white-red for signed data (white at 0, the
+   range symmetric), sequential white-yellow-red-black for magnitudes and
+   probabilities, or automatic (diverging when the data has both signs).
+   NaN shows grey. */
+enum folkrnn_colormap {
+    FOLKRNN_CMAP_AUTO = 0,
+    FOLKRNN_CMAP_DIVERGING = 1,
+    FOLKRNN_CMAP_SEQUENTIAL = 2
+};
+
+typedef struct folkrnn_heatmap_opts {
+    size_t size;        /* sizeof(folkrnn_heatmap_opts), set by _init */
+    const char *title;  /* above the picture; NULL: none */
+    const char *xlabel; /* under the x axis (matrix columns); NULL: none */
+    const char *ylabel; /* beside the y axis (matrix rows, row 0 at the top) */
+    int colormap;       /* FOLKRNN_CMAP_*; default AUTO */
+    double vmin, vmax;  /* colour range; both NaN (default): from the data */
+    int cell_w, cell_h; /* pixels per matrix element; 0 (default): chosen so
+                           that the picture is about 800 x 600 */
+    const char *const *row_labels; /* [rows] tick labels for rows (e.g. tokens);
+                                      NULL: numbers */
+    const char *const *col_labels; /* [cols] tick labels for columns; NULL: numbers */
+    const int *col_marks;  /* [ncol_marks] columns before which a thin line is
+                              drawn (e.g. bar tokens); NULL: none */
+    int ncol_marks;
+} folkrnn_heatmap_opts;
+
+/* Set opts to the defaults (and opts->size).  NULL is a no-op. */
+FOLKRNN_API void folkrnn_heatmap_opts_init(folkrnn_heatmap_opts *opts);
+
+/* Write a as a PNG heatmap (8-bit RGB, zlib-compressed) with labelled axes,
+   ticks, a title and a colour bar with its scale.  Values outside
+   [vmin, vmax] take the end colours.  Errors: FOLKRNN_E_INVALID (NULL, a
+   bad option, opts->size too small, picture over 16384 pixels a side),
+   FOLKRNN_E_IO, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a,
+                                    const folkrnn_heatmap_opts *opts);
+
+/* One line of a plot.  This structure is used in arrays and therefore never
+   grows: new per-line settings will come with new functions. */
+typedef struct folkrnn_series {
+    const char *name;  /* legend text; NULL: not in the legend */
+    int n;             /* number of points */
+    const double *x;   /* [n] abscissae; NULL: 0, 1, ..., n-1 */
+    const double *y;   /* [n] ordinates */
+} folkrnn_series;
+
+typedef struct folkrnn_plot_opts {
+    size_t size;        /* sizeof(folkrnn_plot_opts), set by _init */
+    const char *title;  /* NULL: none */
+    const char *xlabel;
+    const char *ylabel;
+    int log_x, log_y;   /* non-zero: logarithmic axis (points <= 0 are left out) */
+    int width, height;  /* pixels; default 800 x 500 */
+} folkrnn_plot_opts;
+
+FOLKRNN_API void folkrnn_plot_opts_init(folkrnn_plot_opts *opts);
+
+/* Write nseries lines as an SVG plot with axes, ticks, labels, title and a
+   legend.  Non-finite points (and non-positive ones on a log axis) break the
+   line.  Errors: FOLKRNN_E_INVALID (NULL, nseries < 1, a series with n < 0
+   or NULL y, no plottable point, opts->size too small), FOLKRNN_E_IO,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_svg_lines(const char *path, const folkrnn_series *series, int nseries,
+                                  const folkrnn_plot_opts *opts);
+
+/* ---- 8.5 Arrays to files: .npy, .npz, CSV (lib/an_npy.c) --------------
+
+   Files numpy (numpy.load), Julia (NPZ.jl) and spreadsheets read.  Arrays
+   are C-ordered (row-major), little-endian.  */
+
+enum folkrnn_dtype {
+    FOLKRNN_DTYPE_F32 = 0, /* numpy '<f4' */
+    FOLKRNN_DTYPE_F64 = 1, /* numpy '<f8' */
+    FOLKRNN_DTYPE_I32 = 2  /* numpy '<i4' */
+};
+
+/* Write an .npy file (format version 1.0) of an array of ndim (0..8)
+   dimensions shape[ndim], data contiguous and of type dtype (float, double
+   or int32_t).  Written whole or not at all.  Errors: FOLKRNN_E_INVALID
+   (NULL, bad dtype or ndim, negative extent), FOLKRNN_E_IO, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_npy_save(const char *path, const void *data, int dtype, int ndim,
+                                 const long *shape);
+
+/* A matrix as an .npy file of dtype: F64 exact, F32 rounded, I32 rounded to
+   the nearest integer (FOLKRNN_E_NUMERIC for a non-finite value or one out
+   of int32 range).  Errors: as folkrnn_npy_save. */
+FOLKRNN_API int folkrnn_npy_save_matrix(const char *path, const folkrnn_matrix *a, int dtype);
+
+/* An .npz file being written: a zip archive of .npy members. */
+typedef struct folkrnn_npz folkrnn_npz;
+
+/* Flags of folkrnn_npz_open. */
+#define FOLKRNN_NPZ_STORE 1 /* members stored, not deflated (numpy.savez); default
+                               is deflate, as numpy.savez_compressed */
+#define FOLKRNN_NPZ_ZIP64 2 /* always write ZIP64 records (they are written anyway
+                               when a member or the archive passes 4 GiB) */
+
+/* Start an .npz at path (written to a temporary file beside it and renamed
+   over path by folkrnn_npz_close).  Caller finishes with folkrnn_npz_close.
+   Errors: FOLKRNN_E_INVALID (NULL, unknown flag), FOLKRNN_E_IO, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_npz_open(const char *path, int flags, folkrnn_npz **out);
+
+/* Add an array as member name + ".npy" (name: 1..200 bytes, no '/' at the
+   start, unique in the file; numpy.load(path)[name] gives it back).  Arguments
+   as folkrnn_npy_save.  After a failure the archive is unusable: close it.
+   Errors: as folkrnn_npy_save, FOLKRNN_E_INVALID (duplicate or bad name). */
+FOLKRNN_API int folkrnn_npz_add(folkrnn_npz *z, const char *name, const void *data, int dtype,
+                                int ndim, const long *shape);
+FOLKRNN_API int folkrnn_npz_add_matrix(folkrnn_npz *z, const char *name,
+                                       const folkrnn_matrix *a, int dtype);
+
+/* Write the central directory, rename the file over its path and free z.
+   When any add failed (or this write fails) the temporary file is removed,
+   path is left as it was and the first error is returned.  NULL is a no-op
+   returning FOLKRNN_OK. */
+FOLKRNN_API int folkrnn_npz_close(folkrnn_npz *z);
+
+/* Write a as CSV: one line per row, values in %.17g (nan, inf as "nan",
+   "inf", "-inf"), comma-separated; a header line of col_names[a->cols]
+   first when col_names is not NULL (names quoted when they hold a comma, a
+   quote or a line break).  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_IO,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_csv_save(const char *path, const folkrnn_matrix *a,
+                                 const char *const *col_names);
+
 /* ==== end of section 8 ==== */
 
 #ifdef __cplusplus

@@ -5,7 +5,7 @@
      model layout ... struct folkrnn_model, fr_model_alloc  (model.c)
      files .......... fr_read_file, fr_gunzip, fr_write_atomic (fileio.c)
      loaders ........ fr_load_pickle, fr_load_safetensors, fr_save_safetensors
-     kernels ........ fr_sigmoid, fr_softmax, fr_matmul     (kernels.c) */
+     kernels ........ fr_sigmoid, fr_softmax, fr_matmul_acc (kernels.c) */
 #ifndef FOLKRNN_INTERNAL_H
 #define FOLKRNN_INTERNAL_H
 
@@ -127,5 +127,8 @@ int fr_save_safetensors(const struct folkrnn_model *m, unsigned char **data, siz
 float fr_sigmoid(float x);
 /* In place: p[i] = exp(x[i] - max) / sum over n values, computed in double. */
 void fr_softmax(float *x, int n);
+/* Y (rows, n; ld ldy) += X (rows, k; ld ldx) . W (k, n; ld ldw), through CBLAS. */
+void fr_matmul_acc(int rows, int k, int n, const float *X, int ldx, const float *W, int ldw,
+                   float *Y, int ldy);
 
 #endif /* FOLKRNN_INTERNAL_H */

@@ -1,0 +1,191 @@
+/* fileio.c -- whole-file reads, gzip, and atomic writes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "internal.h"
+
+int fr_has_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    return n >= k && strcmp(path + n - k, suffix) == 0;
+}
+
+int fr_read_file(const char *path, unsigned char **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fr_error(FOLKRNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return fr_error(FOLKRNN_E_IO, "%s: not a regular file", path);
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) {
+        fclose(f);
+        return fr_oom(path, n);
+    }
+    size_t got = fread(buf, 1, n, f);
+    int failed = ferror(f);
+    fclose(f);
+    if (got != n || failed) {
+        free(buf);
+        return fr_error(FOLKRNN_E_IO, "%s: read %zu of %zu bytes", path, got, n);
+    }
+    *data = buf;
+    *size = n;
+    return FOLKRNN_OK;
+}
+
+int fr_is_gzip(const unsigned char *data, size_t size)
+{
+    return size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+}
+
+int fr_gunzip(const unsigned char *data, size_t size, size_t limit,
+              unsigned char **out, size_t *outsize)
+{
+    *out = NULL;
+    *outsize = 0;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return fr_error(FOLKRNN_E_NOMEM, "gzip: cannot initialise zlib");
+    /* The gzip trailer holds the size mod 2^32: a good first guess that a
+       hostile file cannot use to make us allocate more than limit. */
+    size_t cap = size >= 4 ? (size_t)data[size - 4] | (size_t)data[size - 3] << 8 |
+                                 (size_t)data[size - 2] << 16 | (size_t)data[size - 1] << 24
+                           : 0;
+    if (cap < size)
+        cap = size * 4;
+    if (cap > limit)
+        cap = limit;
+    unsigned char *buf = malloc(cap + 1);
+    if (!buf) {
+        inflateEnd(&zs);
+        return fr_oom("gzip output", cap + 1);
+    }
+    zs.next_in = (unsigned char *)data;
+    size_t used = 0;
+    size_t in_left = size;
+    int zrc = Z_OK;
+    while (zrc != Z_STREAM_END) {
+        if (used == cap) {
+            if (cap >= limit) {
+                free(buf);
+                inflateEnd(&zs);
+                return fr_error(FOLKRNN_E_FORMAT, "gzip: inflates beyond %zu bytes", limit);
+            }
+            size_t grow = cap * 2 < limit ? cap * 2 : limit;
+            unsigned char *bigger = realloc(buf, grow + 1);
+            if (!bigger) {
+                free(buf);
+                inflateEnd(&zs);
+                return fr_oom("gzip output", grow + 1);
+            }
+            buf = bigger;
+            cap = grow;
+        }
+        uInt in_chunk = in_left > 1u << 30 ? 1u << 30 : (uInt)in_left;
+        uInt out_chunk = cap - used > 1u << 30 ? 1u << 30 : (uInt)(cap - used);
+        zs.avail_in = in_chunk;
+        zs.next_out = buf + used;
+        zs.avail_out = out_chunk;
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        in_left -= in_chunk - zs.avail_in;
+        used += out_chunk - zs.avail_out;
+        if (zrc == Z_BUF_ERROR && in_left == 0 && zs.avail_in == 0)
+            zrc = Z_DATA_ERROR; /* needs more input than there is: truncated */
+        if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+            free(buf);
+            inflateEnd(&zs);
+            return fr_error(FOLKRNN_E_FORMAT, "gzip: %s after %zu bytes of output",
+                            zrc == Z_MEM_ERROR ? "out of memory" : "corrupt or truncated data",
+                            used);
+        }
+    }
+    inflateEnd(&zs);
+    *out = buf;
+    *outsize = used;
+    return FOLKRNN_OK;
+}
+
+/* Write all of data to fd, gzip-compressed when gzip is set. */
+static int write_all(int fd, const char *path, const void *data, size_t size, int gzip)
+{
+    if (gzip) {
+        gzFile gz = gzdopen(dup(fd), "wb6");
+        if (!gz)
+            return fr_error(FOLKRNN_E_IO, "%s: cannot start gzip stream", path);
+        const unsigned char *p = data;
+        size_t left = size;
+        while (left > 0) {
+            unsigned chunk = left > 1u << 30 ? 1u << 30 : (unsigned)left;
+            if (gzwrite(gz, p, chunk) != (int)chunk) {
+                gzclose(gz);
+                return fr_error(FOLKRNN_E_IO, "%s: gzip write failed", path);
+            }
+            p += chunk;
+            left -= chunk;
+        }
+        if (gzclose(gz) != Z_OK)
+            return fr_error(FOLKRNN_E_IO, "%s: gzip write failed at close", path);
+        return FOLKRNN_OK;
+    }
+    const unsigned char *p = data;
+    size_t left = size;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return fr_error(FOLKRNN_E_IO, "%s: write failed: %s", path,
+                            n < 0 ? strerror(errno) : "no progress");
+        p += n;
+        left -= (size_t)n;
+    }
+    return FOLKRNN_OK;
+}
+
+int fr_write_atomic(const char *path, const void *data, size_t size, int gzip)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return fr_oom("temporary file name", n + 16);
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int rc = fr_error(FOLKRNN_E_IO, "%s: cannot create temporary file: %s", path,
+                          strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    /* mkstemp makes the file private; a model is an ordinary document. */
+    int rc = fchmod(fd, 0644) == 0 ? FOLKRNN_OK
+                                   : fr_error(FOLKRNN_E_IO, "%s: chmod failed: %s", path,
+                                              strerror(errno));
+    if (rc == FOLKRNN_OK)
+        rc = write_all(fd, path, data, size, gzip);
+    if (rc == FOLKRNN_OK && fsync(fd) != 0)
+        rc = fr_error(FOLKRNN_E_IO, "%s: fsync failed: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == FOLKRNN_OK)
+        rc = fr_error(FOLKRNN_E_IO, "%s: close failed: %s", path, strerror(errno));
+    if (rc == FOLKRNN_OK) {
+        if (rename(tmp, path) != 0)
+            rc = fr_error(FOLKRNN_E_IO, "%s: rename failed: %s", path, strerror(errno));
+    }
+    if (rc != FOLKRNN_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}

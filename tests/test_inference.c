@@ -619,8 +619,10 @@ static void assert_same_logits(const struct snapshot *a, const struct snapshot *
     ck_assert_msg(memcmp(a->logits, b->logits, sizeof a->logits) == 0, "%s: logits changed", when);
 }
 
-/* Fixture for the tests below: the one-hot model, its reference, a state of
-   two streams advanced through the first `steps` steps of case plain. */
+/* Fixture for the tests below: the one-hot model (built from its weights
+   file, so these tests do not depend on the pickle reader), its reference,
+   a state of two streams advanced through the first `steps` steps of case
+   plain. */
 struct bench {
     struct ref *r;
     folkrnn_model *m;
@@ -631,7 +633,7 @@ struct bench {
 static void bench_open(struct bench *b, int steps)
 {
     b->r = ref_load("tiny_ref.txt");
-    b->m = load_model(b->r->model);
+    b->m = model_from_text("tiny_weights.txt");
     b->plain = case_index(b->r, "plain");
     b->V = b->r->vocab;
     ck_assert_ok(folkrnn_state_new(b->m, 2, &b->s));
@@ -955,7 +957,9 @@ START_TEST(test_copy)
     ck_assert_ok(folkrnn_state_step(twin, tokens, q));
     ck_assert(memcmp(p, q, 2 * b.V * sizeof *p) == 0);
     ck_assert_ok(folkrnn_state_step(one, &tokens[1], r1));
-    ck_assert(memcmp(p + b.V, r1, b.V * sizeof *p) == 0);
+    /* a one-stream state may take other BLAS kernels: equal to rounding */
+    for (int k = 0; k < b.V; k++)
+        ck_assert_float_eq_tol(r1[k], p[b.V + k], 1e-6f);
     folkrnn_state_free(one);
     folkrnn_state_free(twin);
     bench_close(&b);

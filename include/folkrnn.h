@@ -581,17 +581,19 @@ FOLKRNN_API int folkrnn_unit_spectra(const folkrnn_matrix *x, int window, int de
    single bin nearest in frequency to 1/period.  DC never counts.  A row
    without power outside DC has share 0.  share[power->rows].
    Sturm's "5% of their power around period 9" is period 9, tol 0.5,
-   share >= 0.05.  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_SHAPE (cols is not
-   n/2 + 1), FOLKRNN_E_RANGE (period <= 1 or tol < 0), FOLKRNN_E_NUMERIC. */
+   share >= 0.05.  Errors: FOLKRNN_E_INVALID (NULL, n < 2), FOLKRNN_E_SHAPE
+   (cols is not n/2 + 1), FOLKRNN_E_RANGE (period < 2 or tol < 0, either not
+   finite), FOLKRNN_E_NUMERIC. */
 FOLKRNN_API int folkrnn_band_share(const folkrnn_matrix *power, int n, double period,
                                    double tol, double *share);
 
 /* The strongest periods of one spectrum power[n/2 + 1]: the local maxima
-   over bins k >= 1 (a bin greater than both neighbours; a bin at either end
-   compared with its one neighbour), largest first, up to max of them.
+   over bins k >= 1 (a bin above 0, greater than its lower neighbour and not
+   less than its upper one; bins 1 and n/2 compared with their one neighbour
+   in that range, so DC never hides a peak), largest first, up to max.
    periods[max] gets n/k and strength[max] (may be NULL) P[k].  *found
    receives how many were written.  Errors: FOLKRNN_E_INVALID (NULL, n < 2,
-   max < 1), FOLKRNN_E_NUMERIC. */
+   max < 1), FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_dominant_periods(const double *power, int n, int max,
                                          double *periods, double *strength, int *found);
 

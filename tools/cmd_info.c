@@ -1,0 +1,394 @@
+/* cmd_info.c -- folkrnn info: what a model is (file format, architecture,
+   vocabulary by token class, parameter counts, metadata), as text or JSON. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: folkrnn info [--json] [--model PATH | PATH]\n"
+    "\n"
+    "Describe a model: file format, cell type, layers x units, the vocabulary\n"
+    "grouped by token class, parameter counts per part and in total, and its\n"
+    "metadata (provenance, training recipe; long lists such as losses are\n"
+    "summarised).  Without a path: $FOLKRNN_MODEL, else the installed default.\n"
+    "\n"
+    "options:\n"
+    "  --json          machine-readable output (one JSON object; metadata in full)\n"
+    "  --model PATH    the model (same as giving PATH)\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "exit status: 0 described, 1 the model could not be loaded, 2 usage\n";
+
+/* ---- the file's format, from its first bytes --------------------------------- */
+
+struct file_format {
+    char text[64]; /* "safetensors", "folk-rnn pickle (protocol 2)" */
+    int gzip;      /* 1 when the file is gzip-compressed */
+};
+
+static void sniff_format(const char *path, struct file_format *ff)
+{
+    unsigned char head[16];
+    gzFile f = gzopen(path, "rb");
+    int n = f ? gzread(f, head, sizeof head) : -1;
+    ff->gzip = f && n > 0 && !gzdirect(f);
+    if (f)
+        gzclose(f);
+    if (n >= 2 && head[0] == 0x80)
+        snprintf(ff->text, sizeof ff->text, "folk-rnn pickle (protocol %d)", head[1]);
+    else if (n >= 9 && head[8] == '{')
+        snprintf(ff->text, sizeof ff->text, "safetensors");
+    else
+        snprintf(ff->text, sizeof ff->text, "unknown");
+}
+
+/* ---- token classes ------------------------------------------------------------ */
+
+/* The classes of folk-rnn's vocabulary, in the order the reference lists them. */
+enum token_class {
+    TC_METER, TC_MODE, TC_BAR, TC_STARTEND, TC_PITCH, TC_DURATION, TC_BROKEN,
+    TC_TUPLET, TC_CHORD, TC_REST, TC_OTHER, TC_COUNT
+};
+static const char *const class_names[TC_COUNT] = {
+    "meter", "mode", "bar", "start/end", "pitch", "duration", "broken rhythm",
+    "tuplet", "chord", "rest", "other"};
+
+/* Accidentals, a note letter, octave marks: "^c'", "=F,", "G". */
+static int is_pitch(const char *t)
+{
+    while (*t == '=' || *t == '_' || *t == '^')
+        t++;
+    if (!strchr("ABCDEFGabcdefg", *t) || !*t)
+        return 0;
+    for (t++; *t == ',' || *t == '\''; t++)
+        ;
+    return !*t;
+}
+
+/* Digits and slashes with at least one digit: "2", "3/2", "/2". */
+static int is_duration(const char *t)
+{
+    int digits = 0;
+    for (; *t; t++) {
+        if (isdigit((unsigned char)*t))
+            digits++;
+        else if (*t != '/')
+            return 0;
+    }
+    return digits > 0;
+}
+
+static int classify_token(const char *t)
+{
+    if (!strcmp(t, "<s>") || !strcmp(t, "</s>"))
+        return TC_STARTEND;
+    if (!strncmp(t, "M:", 2))
+        return TC_METER;
+    if (!strncmp(t, "K:", 2))
+        return TC_MODE;
+    if (strchr(t, '|'))
+        return TC_BAR;
+    if (!strcmp(t, "[") || !strcmp(t, "]"))
+        return TC_CHORD;
+    if (t[0] == 'z' && (!t[1] || is_duration(t + 1)))
+        return TC_REST;
+    if (t[0] == '(' && t[1] && is_duration(t + 1))
+        return TC_TUPLET;
+    if (strchr(t, '<') || strchr(t, '>'))
+        return TC_BROKEN;
+    if (is_pitch(t))
+        return TC_PITCH;
+    if (is_duration(t))
+        return TC_DURATION;
+    return TC_OTHER;
+}
+
+/* ---- parameter counts ------------------------------------------------------------ */
+
+struct counts {
+    long embedding;  /* counted only when dense */
+    long *layer;     /* [num_layers]: W_in, W_hid, b */
+    long dense;      /* W and b */
+    long init;       /* hid_init and cell_init: stored, never counted */
+    long total;      /* folkrnn_model_num_params */
+};
+
+static int gates_of(const folkrnn_model *m)
+{
+    return folkrnn_model_cell_type(m) == FOLKRNN_CELL_LSTM ? 4 : 3;
+}
+
+static int count_params(const folkrnn_model *m, struct counts *c)
+{
+    int L = folkrnn_model_num_layers(m), V = folkrnn_model_vocab_size(m), G = gates_of(m);
+    c->layer = calloc((size_t)L, sizeof *c->layer);
+    if (!c->layer)
+        return -1;
+    c->embedding = folkrnn_model_is_onehot(m) ? 0 : (long)V * folkrnn_model_input_size(m);
+    c->init = 0;
+    int in = folkrnn_model_input_size(m);
+    for (int l = 0; l < L; l++) {
+        long u = folkrnn_model_hidden_size(m, l);
+        c->layer[l] = G * u * (in + u + 1);
+        c->init += u * (G == 4 ? 2 : 1);
+        in = (int)u;
+    }
+    c->dense = ((long)in + 1) * V;
+    c->total = folkrnn_model_num_params(m);
+    return 0;
+}
+
+/* 5599881 -> "5,599,881" */
+static const char *grouped(long x, char *buf)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%ld", x < 0 ? -x : x), k = 0;
+    if (x < 0)
+        buf[k++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[k++] = ',';
+        buf[k++] = digits[i];
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+/* ---- metadata values ---------------------------------------------------------------- */
+
+/* A value that is a JSON-style list of numbers, "[2.5, 2.25, ...]": its
+   count, first, last and minimum.  0 when the value is something else. */
+struct number_list {
+    long count, argmin;
+    double first, last, min;
+};
+
+static int parse_number_list(const char *s, struct number_list *nl)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s++ != '[')
+        return 0;
+    *nl = (struct number_list){0};
+    for (;;) {
+        char *end;
+        errno = 0;
+        double x = strtod(s, &end);
+        if (end == s || errno == ERANGE)
+            return 0;
+        if (!nl->count || x < nl->min)
+            nl->min = x, nl->argmin = nl->count;
+        if (!nl->count)
+            nl->first = x;
+        nl->last = x;
+        nl->count++;
+        for (s = end; isspace((unsigned char)*s); s++)
+            ;
+        if (*s == ']')
+            break;
+        if (*s++ != ',')
+            return 0;
+    }
+    for (s++; isspace((unsigned char)*s); s++)
+        ;
+    return !*s;
+}
+
+#define SHORT_VALUE 72
+
+/* Print a metadata value on one line: as is when short and plain, a
+   summary when it is a long list of numbers, else cut. */
+static void print_meta_value(const char *v)
+{
+    struct number_list nl;
+    size_t len = strlen(v), plain = strcspn(v, "\n\r\t");
+    if (len <= SHORT_VALUE && plain == len) {
+        printf("%s\n", v);
+    } else if (parse_number_list(v, &nl)) {
+        printf("%ld values: first %g, last %g, min %g (at %ld)\n", nl.count, nl.first, nl.last,
+               nl.min, nl.argmin);
+    } else {
+        int shown = (int)(plain < SHORT_VALUE ? plain : SHORT_VALUE);
+        printf("%.*s... (%zu bytes)\n", shown, v, len);
+    }
+}
+
+/* ---- text output ---------------------------------------------------------------------- */
+
+static void print_vocabulary(const folkrnn_model *m)
+{
+    int V = folkrnn_model_vocab_size(m);
+    printf("vocabulary   %d tokens\n", V);
+    for (int c = 0; c < TC_COUNT; c++) {
+        int n = 0;
+        for (int i = 0; i < V; i++)
+            n += classify_token(folkrnn_model_token(m, i)) == c;
+        if (!n)
+            continue;
+        printf("  %-15s %3d ", class_names[c], n);
+        int col = 22;
+        for (int i = 0; i < V; i++) {
+            const char *t = folkrnn_model_token(m, i);
+            if (classify_token(t) != c)
+                continue;
+            int w = (int)strlen(t) + 1;
+            if (col + w > 100) {
+                printf("\n%22s", "");
+                col = 22;
+            }
+            printf(" %s", t);
+            col += w;
+        }
+        printf("\n");
+    }
+}
+
+static void print_text(const char *path, const struct file_format *ff, const folkrnn_model *m,
+                       const struct counts *c)
+{
+    int L = folkrnn_model_num_layers(m);
+    char num[40];
+    printf("model        %s\n", path);
+    printf("format       %s%s\n", ff->text, ff->gzip ? ", gzip-compressed" : "");
+    printf("cell         %s\n", gates_of(m) == 4 ? "LSTM" : "GRU");
+    printf("layers       %d x", L);
+    for (int l = 0; l < L; l++)
+        printf("%s%d", l ? ", " : " ", folkrnn_model_hidden_size(m, l));
+    printf(" units\n");
+    printf("input        %s, %d wide\n", folkrnn_model_is_onehot(m) ? "one-hot" : "dense embedding",
+           folkrnn_model_input_size(m));
+    print_vocabulary(m);
+    printf("parameters   %s trainable\n", grouped(c->total, num));
+    printf("  embedding       %12s%s\n", grouped(c->embedding, num),
+           folkrnn_model_is_onehot(m) ? "  (identity: not trained)" : "");
+    for (int l = 0; l < L; l++)
+        printf("  layer %-9d %12s\n", l, grouped(c->layer[l], num));
+    printf("  dense           %12s\n", grouped(c->dense, num));
+    printf("  initial states  %12s  (hid_init%s: stored, not counted)\n", grouped(c->init, num),
+           gates_of(m) == 4 ? ", cell_init" : "");
+    if (!folkrnn_model_meta_key(m, 0)) {
+        printf("metadata     none\n");
+        return;
+    }
+    printf("metadata\n");
+    for (int i = 0; folkrnn_model_meta_key(m, i); i++) {
+        const char *k = folkrnn_model_meta_key(m, i);
+        printf("  %-15s ", k);
+        print_meta_value(folkrnn_model_meta(m, k));
+    }
+}
+
+/* ---- JSON output ------------------------------------------------------------------------ */
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static void print_json(const char *path, const struct file_format *ff, const folkrnn_model *m,
+                       const struct counts *c)
+{
+    int L = folkrnn_model_num_layers(m), V = folkrnn_model_vocab_size(m);
+    printf("{\"path\": ");
+    json_string(path);
+    printf(", \"format\": ");
+    json_string(ff->text);
+    printf(", \"gzip\": %s, \"cell\": \"%s\", \"units\": [", ff->gzip ? "true" : "false",
+           gates_of(m) == 4 ? "lstm" : "gru");
+    for (int l = 0; l < L; l++)
+        printf("%s%d", l ? ", " : "", folkrnn_model_hidden_size(m, l));
+    printf("], \"input_size\": %d, \"onehot\": %s, \"vocab_size\": %d, \"tokens\": [",
+           folkrnn_model_input_size(m), folkrnn_model_is_onehot(m) ? "true" : "false", V);
+    for (int i = 0; i < V; i++) {
+        printf(i ? ", " : "");
+        json_string(folkrnn_model_token(m, i));
+    }
+    printf("], \"classes\": {");
+    for (int k = 0, first = 1; k < TC_COUNT; k++) {
+        printf("%s\"%s\": [", first ? "" : ", ", class_names[k]);
+        first = 0;
+        for (int i = 0, n = 0; i < V; i++)
+            if (classify_token(folkrnn_model_token(m, i)) == k)
+                printf(n++ ? ", %d" : "%d", i);
+        printf("]");
+    }
+    printf("}, \"params\": {\"embedding\": %ld, \"layers\": [", c->embedding);
+    for (int l = 0; l < L; l++)
+        printf("%s%ld", l ? ", " : "", c->layer[l]);
+    printf("], \"dense\": %ld, \"initial_states\": %ld, \"total\": %ld}, \"metadata\": {",
+           c->dense, c->init, c->total);
+    for (int i = 0; folkrnn_model_meta_key(m, i); i++) {
+        const char *k = folkrnn_model_meta_key(m, i);
+        printf(i ? ", " : "");
+        json_string(k);
+        printf(": ");
+        json_string(folkrnn_model_meta(m, k));
+    }
+    printf("}}\n");
+}
+
+/* ---- the command ---------------------------------------------------------------------------- */
+
+int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage_text, stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (!strcmp(argv[i], "--model")) {
+            if (++i >= argc)
+                return cli_usage_error("info", "--model needs a PATH");
+            if (path)
+                return cli_usage_error("info", "more than one model given");
+            path = argv[i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        } else if (path) {
+            return cli_usage_error("info", "more than one model given");
+        } else {
+            path = argv[i];
+        }
+    }
+    path = cli_model_path(path);
+    folkrnn_model *m = cli_load_model("info", path);
+    if (!m)
+        return CLI_FAIL;
+    struct file_format ff;
+    struct counts c;
+    sniff_format(path, &ff);
+    if (count_params(m, &c) < 0) {
+        folkrnn_model_free(m);
+        fprintf(stderr, "folkrnn info: out of memory\n");
+        return CLI_FAIL;
+    }
+    if (json)
+        print_json(path, &ff, m, &c);
+    else
+        print_text(path, &ff, m, &c);
+    free(c.layer);
+    folkrnn_model_free(m);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "folkrnn info: cannot write the output: %s\n", strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

@@ -338,6 +338,262 @@ FOLKRNN_API int folkrnn_state_remove_hook(folkrnn_state *s, int hook_id);
    5. Vocabulary, token text and ABC, bar counting   lib/vocab.c, lib/abc.c, lib/bars.c
    ====================================================================== */
 
+/* Token classes.  A token's class follows from its text alone, so every
+   folk-rnn vocabulary (v2, the Swedish model, v3, models without repeats)
+   is classified the same way:
+     METER    "M:6/8"  (any "M:..." field)     MODE   "K:Cdor" (any "K:...")
+     BAR      "|" "|:" ":|" "::" "||" "|]" "[|" and endings "|1" "|2" ":|2" "[1"
+     START    "<s>"                            END    "</s>"
+     PITCH    [accidental ^ ^^ _ __ =] letter A-G a-g, then any , or '
+     DURATION "2" "3/2" "/2" "/" "//" "3/" (a length multiplier, 1..9999)
+     BROKEN   [length] then > >> >>> < << or <<< ("2>" is "2" then ">")
+     TUPLET   "(3" "(3:2" "(3:2:3"             CHORD  "[" and "]"
+     REST     z x Z X                          OTHER  everything else */
+enum folkrnn_token_class {
+    FOLKRNN_TOKEN_OTHER = 0,
+    FOLKRNN_TOKEN_METER = 1,
+    FOLKRNN_TOKEN_MODE = 2,
+    FOLKRNN_TOKEN_BAR = 3,
+    FOLKRNN_TOKEN_START = 4,
+    FOLKRNN_TOKEN_END = 5,
+    FOLKRNN_TOKEN_PITCH = 6,
+    FOLKRNN_TOKEN_DURATION = 7,
+    FOLKRNN_TOKEN_BROKEN = 8,
+    FOLKRNN_TOKEN_TUPLET = 9,
+    FOLKRNN_TOKEN_CHORD = 10,
+    FOLKRNN_TOKEN_REST = 11
+};
+#define FOLKRNN_TOKEN_NCLASSES 12
+
+/* The class of a token text (FOLKRNN_TOKEN_OTHER for NULL or "").  Never
+   fails, sets no message.  Thread-safe. */
+FOLKRNN_API int folkrnn_token_class(const char *text);
+
+/* Lowercase class name ("meter", "mode", "bar", "start", "end", "pitch",
+   "duration", "broken", "tuplet", "chord", "rest", "other"), static; NULL for
+   an unknown class.  folkrnn_token_class_from_name is the reverse: a class
+   >= 0, or FOLKRNN_E_INVALID (with a message) for an unknown name. */
+FOLKRNN_API const char *folkrnn_token_class_name(int cls);
+FOLKRNN_API int folkrnn_token_class_from_name(const char *name);
+
+/* The class of token id of a model: >= 0, or FOLKRNN_E_INVALID (NULL m),
+   FOLKRNN_E_RANGE (id outside [0, vocab_size)). */
+FOLKRNN_API int folkrnn_model_token_class(const folkrnn_model *m, int id);
+
+/* The ids of every token of class cls in the model, in id order: writes at
+   most cap of them to ids[cap] (ids may be NULL when cap is 0) and returns how
+   many there are, so a call with cap 0 sizes the array (v2: 7 meters, 4
+   modes, 5 bars).  Errors: FOLKRNN_E_INVALID (NULL m, ids NULL with cap > 0,
+   cap < 0, unknown cls). */
+FOLKRNN_API int folkrnn_model_class_ids(const folkrnn_model *m, int cls, int *ids, int cap);
+
+/* The MIDI note number of a pitch token, C = middle C = 60, c = 72, C, = 48,
+   c' = 84.  An explicit accidental (^ +1, ^^ +2, _ -1, __ -2, = natural)
+   decides alone.  Without one, the letter is read in the key signature of
+   mode, a mode token or K: value ("K:Cdor", "Cdor", "C dorian", "Am", "G":
+   tonic A-G with # or b, mode maj/ion, min/aeo/m, dor, phr, lyd, mix, loc;
+   NULL means C major).  Folk-rnn transcribes every tune in C, so with
+   "K:Cdor" the token B sounds B flat (70) and =B B natural (71).  ABC carries
+   an accidental on to later notes of the same pitch in the bar: that needs
+   the tune around the token and is not applied here.
+   Returns 0..127, or FOLKRNN_E_INVALID (NULL text, not a pitch token, mode
+   not understood), FOLKRNN_E_RANGE (beyond MIDI 0..127).  Thread-safe. */
+FOLKRNN_API int folkrnn_token_midi(const char *text, const char *mode);
+
+/* The length of a duration token as a reduced fraction of the unit note
+   length (L:1/8 in folk-rnn): "2" 2/1, "/2" 1/2, "3/2" 3/2, "/8" 1/8,
+   "/" 1/2, "3/" 3/2.  Returns FOLKRNN_OK with *num, *den set, or
+   FOLKRNN_E_INVALID (NULL argument, not a DURATION token). */
+FOLKRNN_API int folkrnn_token_duration(const char *text, int *num, int *den);
+
+/* ---- Vocabularies ----------------------------------------------------- */
+
+/* A vocabulary: token texts by id, with an index for exact and longest-match
+   lookup.  Immutable once made: one may be shared by any number of threads.
+   Texts and ABC are parsed and rendered, and bars counted, against one. */
+typedef struct folkrnn_vocab folkrnn_vocab;
+
+/* A vocabulary of n tokens (texts copied: id k is tokens[k]); they must be
+   distinct and non-empty and contain no white space.  Caller frees *out with
+   folkrnn_vocab_free.  Errors: FOLKRNN_E_INVALID (NULL, n < 1, an empty,
+   duplicate or spaced token, naming it), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_vocab_new(const char *const *tokens, int n, folkrnn_vocab **out);
+
+/* The vocabulary of a model (its ids), copied: the model may be freed
+   afterwards.  Errors: as folkrnn_vocab_new. */
+FOLKRNN_API int folkrnn_vocab_from_model(const folkrnn_model *m, folkrnn_vocab **out);
+
+/* The folk-rnn v2 vocabulary built into the library: 137 tokens in the
+   released model's id order (token2idx of folkrnn_v2.pkl), for working
+   without a model.  Errors: FOLKRNN_E_INVALID (NULL out), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_vocab_v2(folkrnn_vocab **out);
+
+/* Free a vocabulary; NULL is a no-op. */
+FOLKRNN_API void folkrnn_vocab_free(folkrnn_vocab *v);
+
+/* Its size (FOLKRNN_E_INVALID for NULL); the text of id (borrowed, NULL when
+   out of range); the id of an exact text (FOLKRNN_E_RANGE when absent, with
+   no message set, so it tests membership; FOLKRNN_E_INVALID for NULL). */
+FOLKRNN_API int folkrnn_vocab_size(const folkrnn_vocab *v);
+FOLKRNN_API const char *folkrnn_vocab_token(const folkrnn_vocab *v, int id);
+FOLKRNN_API int folkrnn_vocab_token_id(const folkrnn_vocab *v, const char *text);
+
+/* ---- Token text and ABC ----------------------------------------------- */
+
+/* A template position the model is to fill ("*" in the text), written to ids
+   by the parsers when FOLKRNN_PARSE_WILDCARD is given. */
+#define FOLKRNN_WILDCARD (-2)
+/* Flags of folkrnn_parse_tokens. */
+#define FOLKRNN_PARSE_WILDCARD 1 /* a "*" is FOLKRNN_WILDCARD, not an error */
+
+/* Token text to ids: white space (spaces, tabs, newlines; any number)
+   separates words, and each word is cut into tokens by longest match against
+   v, so "M:6/8 K:Cdor |: c 2 d", the data_v2 layout (meter line, mode line,
+   body line) and compact "GEEE2DEDC|" all read.  A match never spans white
+   space.  Writes at most cap ids to ids[cap] and returns how many tokens the
+   text holds (like snprintf: call with cap 0 to size, ids may then be NULL).
+   flags: 0 or FOLKRNN_PARSE_WILDCARD.
+   Errors: FOLKRNN_E_INVALID (NULL v or text, ids NULL with cap > 0, cap < 0,
+   unknown flag), FOLKRNN_E_PARSE (text no token matches; the message names
+   the character offset, line, column and the text there). */
+FOLKRNN_API int folkrnn_parse_tokens(const folkrnn_vocab *v, const char *text, int flags,
+                                     int *ids, int cap);
+
+/* An ABC tune (as folkrnn_render_abc writes: header fields and body) or a
+   bare ABC body, to ids.  Lines "X:" "T:" and other fields are skipped;
+   "M:" gives the vocabulary's meter token ("M:C" is 4/4, "M:C|" 2/2), "K:"
+   its mode token ("K:C dorian", "K:Cdor", "K:C" major, "K:Cm" minor), also
+   as inline fields "[M:3/4]" "[K:Cdor]"; "%" starts a comment; the body is
+   cut by longest match, white space and line ends skipped.  Returns the
+   token count as folkrnn_parse_tokens.  flags must be 0.
+   Errors: FOLKRNN_E_INVALID (as above), FOLKRNN_E_UNSUPPORTED ("L:" other
+   than 1/8), FOLKRNN_E_PARSE (text no token matches, a meter or mode the
+   vocabulary lacks; the message names offset, line, column and the text). */
+FOLKRNN_API int folkrnn_parse_abc(const folkrnn_vocab *v, const char *text, int flags,
+                                  int *ids, int cap);
+
+/* Render ids[n] as token text: the tokens separated by single spaces, no
+   line end; FOLKRNN_WILDCARD ids as "*".  Writes at most cap bytes to buf
+   including a terminating NUL (always written when cap > 0) and returns the
+   length of the whole text without the NUL (like snprintf: call with cap 0
+   to size; buf may then be NULL).
+   Errors: FOLKRNN_E_INVALID (NULL v, ids NULL with n > 0, n < 0, buf NULL
+   with cap > 0), FOLKRNN_E_RANGE (an id outside the vocabulary, naming its
+   position). */
+FOLKRNN_API int folkrnn_render_tokens(const folkrnn_vocab *v, const int *ids, int n,
+                                      char *buf, size_t cap);
+
+/* Render ids[n] as a complete ABC 2.1 tune that abc2midi and abcm2ps read:
+     X:number
+     T:title            (NULL title: "folkrnn tune <number>")
+     L:1/8
+     M:6/8              one line per meter or mode token before the body,
+     K:Cdor             as the token says ("K:C" when there is no mode token)
+     |: c | f3/2a/2c f2a | ...   the body, 4 bars a line, ends with a newline
+   Body tokens are joined without spaces (folk-rnn's reading), bar lines
+   stand between spaces, and a space separates two tokens whenever joining
+   them would read back differently.  Later meter and mode tokens become
+   inline fields "[M:3/4]" "[K:Cmix]"; "<s>" and "</s>" are left out.
+   folkrnn_parse_abc gives the ids back (without "<s>"/"</s>", and with a
+   mode token for the "K:C" line when there was none).  Output as in
+   folkrnn_render_tokens.  Errors: as folkrnn_render_tokens
+   (FOLKRNN_WILDCARD is out of range here). */
+FOLKRNN_API int folkrnn_render_abc(const folkrnn_vocab *v, const int *ids, int n, int number,
+                                   const char *title, char *buf, size_t cap);
+
+/* ---- Bar counting ------------------------------------------------------ */
+
+/* The bars of a tune, their lengths and the faults found on the way. */
+typedef struct folkrnn_bars folkrnn_bars;
+
+/* What a bar is.  A bar is the music between two bar tokens (or the tune's
+   ends); stretches without notes or rests (before a leading "|:", between
+   ":|" and "|2") are no bars.  Its length is exact, in unit lengths (1/8),
+   and is compared with the meter in force: M:a/b asks for 8a/b units.
+   A bar shorter than the meter is a pickup (anacrusis) when it opens the
+   tune or a part (after |: :| :: || |]), and a closing bar when it ends one
+   (before :| :: || |] |: or the end) and adds up to a full bar with the
+   pickup of its own part, of the next part or of the tune. */
+enum folkrnn_bar_kind {
+    FOLKRNN_BAR_WRONG = 0,    /* length differs from the meter */
+    FOLKRNN_BAR_FULL = 1,     /* length equals the meter */
+    FOLKRNN_BAR_PICKUP = 2,   /* a short bar opening the tune or a part */
+    FOLKRNN_BAR_CLOSING = 3,  /* a short bar completing a pickup */
+    FOLKRNN_BAR_UNMETERED = 4 /* no meter token came before it */
+};
+
+/* Structural faults, as bits of folkrnn_bars_faults' mask.  The first four
+   are what abc2midi reports as errors on corpus tunes. */
+enum folkrnn_fault {
+    FOLKRNN_FAULT_REPEAT_UNCLOSED = 1 << 0, /* "|:" with no ":|" before the next "|:" or the end */
+    FOLKRNN_FAULT_ENDING_UNCLOSED = 1 << 1, /* "|1" not closed (":|" "::" "||" "|]" "|:")
+                                               before "|2" or the end */
+    FOLKRNN_FAULT_ENDING_NO_START = 1 << 2, /* "|1" in a part after ":|" with no "|:" opening it */
+    FOLKRNN_FAULT_BROKEN_UNEQUAL = 1 << 3,  /* broken rhythm between notes of unequal length */
+    FOLKRNN_FAULT_BROKEN_DANGLING = 1 << 4, /* broken rhythm without a note on both sides,
+                                               or inside a chord */
+    FOLKRNN_FAULT_DURATION_DANGLING = 1 << 5, /* a length with no note before it */
+    FOLKRNN_FAULT_TUPLET_INCOMPLETE = 1 << 6, /* a tuplet with fewer notes than it needs */
+    FOLKRNN_FAULT_CHORD = 1 << 7,       /* "[" unclosed, nested or empty, "]" unopened,
+                                           a bar line inside a chord */
+    FOLKRNN_FAULT_NO_METER = 1 << 8,    /* bars before any meter token */
+    FOLKRNN_FAULT_UNKNOWN_TOKEN = 1 << 9, /* a token of class OTHER in the body */
+    FOLKRNN_FAULT_OVERFLOW = 1 << 10    /* a length too large to keep exactly */
+};
+
+/* Count the bars of ids[n] (ids of v; "<s>" and everything from "</s>" on
+   are skipped).  Never fails on the content: any token sequence gives a
+   result, its oddities recorded as faults.  Lengths follow ABC 2.1: a
+   length token multiplies the note, rest or chord before it; a>b makes
+   the first note 3/2 and the second 1/2 of their length (>> 7/4 and 1/4,
+   >>> 15/8 and 1/8; < the other way round); "(p:q:r" puts the next r notes
+   (default p) into the time of q (default: 3 for (2 (4 (8, 2 for (3 (6,
+   and for (5 (7 (9 3 in compound meters 6/8 9/8 12/8, else 2); a chord lasts
+   as long as its first note, times the length after "]"; z x rests as
+   notes, Z X a whole bar each (times a length).
+   Caller frees *out with folkrnn_bars_free.
+   Errors: FOLKRNN_E_INVALID (NULL v or out, ids NULL with n > 0, n < 0),
+   FOLKRNN_E_RANGE (an id outside the vocabulary), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_bars_count(const folkrnn_vocab *v, const int *ids, int n,
+                                   folkrnn_bars **out);
+
+/* Free a result; NULL is a no-op. */
+FOLKRNN_API void folkrnn_bars_free(folkrnn_bars *b);
+
+/* Totals: bars counted, and correct ones (FULL, PICKUP, CLOSING) ; *share =
+   correct / bars (0 for no bars).  Any output pointer may be NULL.
+   Errors: FOLKRNN_E_INVALID (NULL b). */
+FOLKRNN_API int folkrnn_bars_summary(const folkrnn_bars *b, int *nbars, int *ncorrect,
+                                     double *share);
+
+/* Bar i (0 <= i < nbars): tokens [*first, *end) (*end is its closing bar
+   token, or the index of "</s>", or n), its kind (FOLKRNN_BAR_*), its length *num / *den and the
+   meter's *meter_num / *meter_den, both in unit lengths, reduced (meter 0/1
+   when unmetered).  Any output pointer may be NULL.
+   Errors: FOLKRNN_E_INVALID (NULL b), FOLKRNN_E_RANGE (i). */
+FOLKRNN_API int folkrnn_bars_bar(const folkrnn_bars *b, int i, int *first, int *end, int *kind,
+                                 long *num, long *den, long *meter_num, long *meter_den);
+
+/* The mask of every fault found (0: none), or FOLKRNN_E_INVALID for NULL. */
+FOLKRNN_API int folkrnn_bars_faults(const folkrnn_bars *b);
+
+/* Fault occurrences in token order: their number (FOLKRNN_E_INVALID for
+   NULL), and occurrence i: *kind (one FOLKRNN_FAULT_* bit) and *token, the
+   index of the token where it shows (n for the end of the tune).
+   Errors: FOLKRNN_E_INVALID, FOLKRNN_E_RANGE (i). */
+FOLKRNN_API int folkrnn_bars_nfaults(const folkrnn_bars *b);
+FOLKRNN_API int folkrnn_bars_fault(const folkrnn_bars *b, int i, int *kind, int *token);
+
+/* Name of a bar kind ("wrong", "full", "pickup", "closing", "unmetered"),
+   static; NULL for anything else. */
+FOLKRNN_API const char *folkrnn_bar_kind_name(int kind);
+
+/* Name of one fault bit ("repeat-unclosed", "ending-unclosed",
+   "ending-no-start", "broken-unequal", "broken-dangling", "duration-dangling",
+   "tuplet-incomplete", "chord", "no-meter", "unknown-token", "overflow"),
+   static; NULL for anything else. */
+FOLKRNN_API const char *folkrnn_fault_name(int fault);
+
 /* ==== end of section 5 ==== */
 
 /* ======================================================================

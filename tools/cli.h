@@ -25,5 +25,6 @@ folkrnn_model *cli_load_model(const char *cmd, const char *explicit_path);
    subcommand itself) and returns an exit code. */
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
 
 #endif

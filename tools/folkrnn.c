@@ -12,6 +12,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"info", cmd_info, "describe a model: architecture, vocabulary, parameters, metadata"},
     {"convert", cmd_convert, "convert a model (e.g. folk-rnn pickle) to safetensors, optionally .gz"},
+    {"tokens", cmd_tokens, "convert tunes between token text and ABC, count bars"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

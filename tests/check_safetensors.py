@@ -10,6 +10,10 @@ using only json and numpy: none of the library's code.
       embedding of a one-hot model the identity).  Each --meta pair must be
       in __metadata__.  Prints "ok FILE" or raises.
 
+  check_safetensors.py write-v2vocab FILE VOCAB_TXT
+      Write a one-hot 1x4 LSTM whose vocabulary is VOCAB_TXT (one token a
+      line), padded as the library pads, for the folkrnn info test.
+
   check_safetensors.py write FILE
       Write the fixture tests/fixtures/st_python.safetensors: a 2-layer LSTM
       (units 3 and 4) with a dense embedding (vocab 5, input 2), tensors in
@@ -126,13 +130,15 @@ def to_bf16_bytes(a):
     return (bits >> 16).astype("<u2").tobytes()  # truncation: exact for the values written
 
 
-def write(path):
-    vocab = ["<s>", "</s>", "M:4/4", "\U0001d11e", "\u00e9\u266a"]
-    tensors = scheme("lstm", len(vocab), 2, [3, 4])
-    special = {"dense.b": "F64", "layers.1.hid_init": "F16", "layers.0.b_cell": "BF16"}
+def write(path, vocab, inp, units, special=None, reverse=False, pad=False):
+    """A model with pattern() weights; special maps names to non-F32 dtypes."""
+    special = special or {}
+    tensors = scheme("lstm", len(vocab), inp, units)
     header, blobs, at = {}, [], 0
-    for name, shape in reversed(tensors):
+    for name, shape in (reversed(tensors) if reverse else tensors):
         values = pattern(name, int(np.prod(shape)))
+        if name == "embedding" and inp == len(vocab):
+            values = np.eye(inp, dtype=np.float32).ravel()
         dtype = special.get(name, "F32")
         data = to_bf16_bytes(values) if dtype == "BF16" else values.astype(DTYPES[dtype]).tobytes()
         header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [at, at + len(data)]}
@@ -140,17 +146,34 @@ def write(path):
         at += len(data)
     header["__metadata__"] = {
         "format": "folkrnn", "format_version": "1", "cell": "lstm",
+        "onehot": "1" if inp == len(vocab) else "0",
         "vocab": json.dumps(vocab), "provenance": "written by tests/check_safetensors.py",
         "note": "quote \" backslash \\ tab \t unicode \u00fc",
     }
     text = json.dumps(header).encode("utf-8")
+    if pad:
+        text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
+def write_fixture(path):
+    vocab = ["<s>", "</s>", "M:4/4", "\U0001d11e", "\u00e9\u266a"]
+    special = {"dense.b": "F64", "layers.1.hid_init": "F16", "layers.0.b_cell": "BF16"}
+    write(path, vocab, 2, [3, 4], special, reverse=True)
+
+
+def write_v2vocab(path, vocab_file):
+    with open(vocab_file, encoding="utf-8") as f:
+        vocab = [line.rstrip("\n") for line in f if line.strip()]
+    write(path, vocab, len(vocab), [4], pad=True)
+
+
 def main(argv):
-    if len(argv) >= 2 and argv[0] == "write":
-        write(argv[1])
+    if len(argv) == 2 and argv[0] == "write":
+        write_fixture(argv[1])
+    elif len(argv) == 3 and argv[0] == "write-v2vocab":
+        write_v2vocab(argv[1], argv[2])
     elif len(argv) >= 2 and argv[0] == "verify":
         metas = [argv[i + 1] for i, a in enumerate(argv) if a == "--meta"]
         verify(argv[1], "--pattern" in argv, metas)

@@ -680,7 +680,9 @@ END_TEST
 
 /* ---- writing pattern models for the Python check ------------------------------ */
 
-static int write_models(const char *dir)
+static const char *write_dir; /* --write DIR */
+
+START_TEST(write_pattern_models)
 {
     static const struct {
         const char *file;
@@ -690,17 +692,21 @@ static int write_models(const char *dir)
                   {"gru.safetensors.gz", make_gru}};
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, models[i].file);
+        snprintf(path, sizeof path, "%s/%s", write_dir, models[i].file);
         folkrnn_model *m = models[i].make();
-        int rc = folkrnn_model_save(m, path);
+        ck_assert_ok(folkrnn_model_save(m, path));
         folkrnn_model_free(m);
-        if (rc < 0) {
-            fprintf(stderr, "%s: %s\n", path, folkrnn_errmsg());
-            return EXIT_FAILURE;
-        }
-        printf("%s\n", path);
     }
-    return EXIT_SUCCESS;
+}
+END_TEST
+
+static Suite *write_suite(void)
+{
+    Suite *s = suite_create("safetensors: write pattern models");
+    TCase *tc = tcase_create("write");
+    tcase_add_test(tc, write_pattern_models);
+    suite_add_tcase(s, tc);
+    return s;
 }
 
 static Suite *safetensors_suite(void)
@@ -739,7 +745,9 @@ static Suite *safetensors_suite(void)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "--write"))
-        return write_models(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "--write")) {
+        write_dir = argv[2];
+        return run_suite(write_suite());
+    }
     return run_suite(safetensors_suite());
 }

@@ -48,64 +48,12 @@ static void sniff_format(const char *path, struct file_format *ff)
 
 /* ---- token classes ------------------------------------------------------------ */
 
-/* The classes of folk-rnn's vocabulary, in the order the reference lists them. */
-enum token_class {
-    TC_METER, TC_MODE, TC_BAR, TC_STARTEND, TC_PITCH, TC_DURATION, TC_BROKEN,
-    TC_TUPLET, TC_CHORD, TC_REST, TC_OTHER, TC_COUNT
-};
-static const char *const class_names[TC_COUNT] = {
-    "meter", "mode", "bar", "start/end", "pitch", "duration", "broken rhythm",
-    "tuplet", "chord", "rest", "other"};
-
-/* Accidentals, a note letter, octave marks: "^c'", "=F,", "G". */
-static int is_pitch(const char *t)
-{
-    while (*t == '=' || *t == '_' || *t == '^')
-        t++;
-    if (!strchr("ABCDEFGabcdefg", *t) || !*t)
-        return 0;
-    for (t++; *t == ',' || *t == '\''; t++)
-        ;
-    return !*t;
-}
-
-/* Digits and slashes with at least one digit: "2", "3/2", "/2". */
-static int is_duration(const char *t)
-{
-    int digits = 0;
-    for (; *t; t++) {
-        if (isdigit((unsigned char)*t))
-            digits++;
-        else if (*t != '/')
-            return 0;
-    }
-    return digits > 0;
-}
-
-static int classify_token(const char *t)
-{
-    if (!strcmp(t, "<s>") || !strcmp(t, "</s>"))
-        return TC_STARTEND;
-    if (!strncmp(t, "M:", 2))
-        return TC_METER;
-    if (!strncmp(t, "K:", 2))
-        return TC_MODE;
-    if (strchr(t, '|'))
-        return TC_BAR;
-    if (!strcmp(t, "[") || !strcmp(t, "]"))
-        return TC_CHORD;
-    if (t[0] == 'z' && (!t[1] || is_duration(t + 1)))
-        return TC_REST;
-    if (t[0] == '(' && t[1] && is_duration(t + 1))
-        return TC_TUPLET;
-    if (strchr(t, '<') || strchr(t, '>'))
-        return TC_BROKEN;
-    if (is_pitch(t))
-        return TC_PITCH;
-    if (is_duration(t))
-        return TC_DURATION;
-    return TC_OTHER;
-}
+/* Classes in the order the folk-rnn reference lists them, "other" last. */
+static const int class_order[] = {
+    FOLKRNN_TOKEN_METER, FOLKRNN_TOKEN_MODE, FOLKRNN_TOKEN_BAR, FOLKRNN_TOKEN_START,
+    FOLKRNN_TOKEN_END, FOLKRNN_TOKEN_PITCH, FOLKRNN_TOKEN_DURATION, FOLKRNN_TOKEN_BROKEN,
+    FOLKRNN_TOKEN_TUPLET, FOLKRNN_TOKEN_CHORD, FOLKRNN_TOKEN_REST, FOLKRNN_TOKEN_OTHER};
+#define NCLASSES (int)(sizeof class_order / sizeof class_order[0])
 
 /* ---- parameter counts ------------------------------------------------------------ */
 
@@ -223,17 +171,15 @@ static void print_vocabulary(const folkrnn_model *m)
 {
     int V = folkrnn_model_vocab_size(m);
     printf("vocabulary   %d tokens\n", V);
-    for (int c = 0; c < TC_COUNT; c++) {
-        int n = 0;
-        for (int i = 0; i < V; i++)
-            n += classify_token(folkrnn_model_token(m, i)) == c;
-        if (!n)
+    for (int k = 0; k < NCLASSES; k++) {
+        int c = class_order[k], n = folkrnn_model_class_ids(m, c, NULL, 0);
+        if (n <= 0)
             continue;
-        printf("  %-15s %3d ", class_names[c], n);
+        printf("  %-15s %3d ", folkrnn_token_class_name(c), n);
         int col = 22;
         for (int i = 0; i < V; i++) {
             const char *t = folkrnn_model_token(m, i);
-            if (classify_token(t) != c)
+            if (folkrnn_model_token_class(m, i) != c)
                 continue;
             int w = (int)strlen(t) + 1;
             if (col + w > 100) {
@@ -255,10 +201,17 @@ static void print_text(const char *path, const struct file_format *ff, const fol
     printf("model        %s\n", path);
     printf("format       %s%s\n", ff->text, ff->gzip ? ", gzip-compressed" : "");
     printf("cell         %s\n", gates_of(m) == 4 ? "LSTM" : "GRU");
-    printf("layers       %d x", L);
-    for (int l = 0; l < L; l++)
-        printf("%s%d", l ? ", " : " ", folkrnn_model_hidden_size(m, l));
-    printf(" units\n");
+    int uniform = 1;
+    for (int l = 1; l < L; l++)
+        uniform &= folkrnn_model_hidden_size(m, l) == folkrnn_model_hidden_size(m, 0);
+    if (uniform) {
+        printf("layers       %d x %d units\n", L, folkrnn_model_hidden_size(m, 0));
+    } else {
+        printf("layers       %d, of", L);
+        for (int l = 0; l < L; l++)
+            printf("%s%d", l ? ", " : " ", folkrnn_model_hidden_size(m, l));
+        printf(" units\n");
+    }
     printf("input        %s, %d wide\n", folkrnn_model_is_onehot(m) ? "one-hot" : "dense embedding",
            folkrnn_model_input_size(m));
     print_vocabulary(m);
@@ -274,10 +227,15 @@ static void print_text(const char *path, const struct file_format *ff, const fol
         printf("metadata     none\n");
         return;
     }
+    int width = 15;
+    for (int i = 0; folkrnn_model_meta_key(m, i); i++) {
+        int len = (int)strlen(folkrnn_model_meta_key(m, i));
+        width = len > width && len <= 30 ? len : width;
+    }
     printf("metadata\n");
     for (int i = 0; folkrnn_model_meta_key(m, i); i++) {
         const char *k = folkrnn_model_meta_key(m, i);
-        printf("  %-15s ", k);
+        printf("  %-*s ", width, k);
         print_meta_value(folkrnn_model_meta(m, k));
     }
 }
@@ -318,11 +276,11 @@ static void print_json(const char *path, const struct file_format *ff, const fol
         json_string(folkrnn_model_token(m, i));
     }
     printf("], \"classes\": {");
-    for (int k = 0, first = 1; k < TC_COUNT; k++) {
-        printf("%s\"%s\": [", first ? "" : ", ", class_names[k]);
-        first = 0;
+    for (int k = 0; k < NCLASSES; k++) {
+        int c = class_order[k];
+        printf("%s\"%s\": [", k ? ", " : "", folkrnn_token_class_name(c));
         for (int i = 0, n = 0; i < V; i++)
-            if (classify_token(folkrnn_model_token(m, i)) == k)
+            if (folkrnn_model_token_class(m, i) == c)
                 printf(n++ ? ", %d" : "%d", i);
         printf("]");
     }

@@ -600,6 +600,293 @@ FOLKRNN_API const char *folkrnn_fault_name(int fault);
    6. Sampling, scoring, beam search     lib/rng.c, lib/sample.c, lib/score.c, lib/beam.c
    ====================================================================== */
 
+/* ---- 6.1 Random numbers (lib/rng.c) -----------------------------------
+
+   Two generators, both reproducible on every platform:
+   - FOLKRNN_RNG_NUMPY: MT19937 seeded exactly as numpy.random.RandomState(seed)
+     (init_genrand(seed), seed in [0, 2^32)); folkrnn_rng_uniform is
+     RandomState.random_sample() (two 32-bit draws a, b: ((a >> 5) * 2^26 +
+     (b >> 6)) / 2^53) and folkrnn_rng_choice is RandomState.choice(n, p=p)
+     with replacement and size None, as numpy 1.x (and 2.x) implements it:
+     p is converted to float64, cdf = cumsum(p) (sequential float64 sums),
+     cdf /= cdf[-1], u = one random_sample(), index = searchsorted(cdf, u,
+     side='right'), i.e. the first i with cdf[i] > u.  numpy refuses p with
+     a NaN, a negative entry, or a Kahan sum differing from 1 by more than
+     atol = max(sqrt(eps(float64)), sqrt(eps(p.dtype))) = 3.4527e-4 for
+     float32 p; this kind refuses the same p.
+   - FOLKRNN_RNG_DEFAULT: xoshiro256** (Blackman and Vigna, 2018), its four
+     64-bit state words filled by four successive outputs of splitmix64
+     started at seed.  Uniform doubles are (x >> 11) * 2^-53, choice uses the
+     same cumulative rule as above (normalised by the total, so p need not
+     sum to 1; it must be finite, non-negative and not all zero).
+   A generator is used by one thread at a time. */
+
+typedef struct folkrnn_rng folkrnn_rng;
+
+enum folkrnn_rng_kind {
+    FOLKRNN_RNG_DEFAULT = 0, /* xoshiro256** seeded by splitmix64 */
+    FOLKRNN_RNG_NUMPY = 1    /* MT19937 as numpy.random.RandomState */
+};
+
+/* A new generator of kind seeded with seed.  Caller frees *out with
+   folkrnn_rng_free.  Errors: FOLKRNN_E_INVALID (NULL out, unknown kind, a
+   numpy seed of 2^32 or more, as numpy refuses), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_rng_new(int kind, unsigned long long seed, folkrnn_rng **out);
+
+/* Seed again, as a new generator would be.  Errors: as folkrnn_rng_new. */
+FOLKRNN_API int folkrnn_rng_seed(folkrnn_rng *r, unsigned long long seed);
+
+/* Free a generator.  NULL is a no-op. */
+FOLKRNN_API void folkrnn_rng_free(folkrnn_rng *r);
+
+/* A uniform double in [0, 1) with 53 random bits; NaN for a NULL r. */
+FOLKRNN_API double folkrnn_rng_uniform(folkrnn_rng *r);
+
+/* Draw an index in [0, n) with probabilities p[n] (see above; one uniform
+   draw per call).  Returns the index, or FOLKRNN_E_INVALID (NULL, n < 1, a
+   negative entry, all zero, or for the numpy kind a sum too far from 1),
+   FOLKRNN_E_NUMERIC (a NaN or infinite entry); the generator does not
+   advance on failure. */
+FOLKRNN_API int folkrnn_rng_choice(folkrnn_rng *r, const float *p, int n);
+
+/* ---- 6.2 Sampling tunes (lib/sample.c) --------------------------------
+
+   A sampler holds a model (borrowed), a state and every setting of how tunes
+   are drawn; it is configured with setters, each of which may be called at
+   any time between draws, and draws with folkrnn_sample.  A tune is the
+   token sequence after <s>: the opening (meter, mode, prime, template; see
+   below) and what the model adds, up to </s> (not part of the tune) or the
+   maximum length.
+
+   How one token is chosen, at position pos of the tune (0 = right after
+   <s>), from the logits of the step that fed the previous token:
+     1. A position the opening forces takes its token; nothing is drawn.
+     2. z = logits + bias (per token plus the bias of its class, FOLKRNN_TOKEN_*).
+     3. Forbidden tokens get z = -inf: suppression windows covering pos, the
+        class restrictions of an opening (see folkrnn_sampler_set_meter), and
+        </s> at '*' positions of a template.
+     4. p = softmax(z / T), T the temperature.
+     5. top-k keeps the k most probable tokens (ties: lower id first), then
+        top-p keeps the smallest set of most probable ones whose mass reaches
+        top_p; the rest get p = 0 (and, numpy kind, p /= sum(p) in float32).
+     6. One draw of folkrnn_rng_choice(p).
+   The tune ends after </s> or when it holds max_len tokens (folk-rnn's rule:
+   it stops once the sequence with <s> is longer than 1000 tokens, i.e.
+   max_len 1000; a tune cut there keeps all its tokens and ended is 0).
+
+   folk-rnn compatibility (FOLKRNN_RNG_NUMPY).  With no bias, suppression,
+   top-k/top-p or template, the sampler repeats sample-rnn-fast.py's loop:
+   one RandomState(seed) for all tunes, drawn one after the other; the prime
+   fed without draws; p computed in float32 as that script does: z / T in
+   float32 (T rounded to float32), exp in float32 WITHOUT subtracting the
+   maximum, the sum of the 137 values in numpy's pairwise order, the
+   quotient in float32 (all zero: one-hot at the first maximum, as the
+   script does; an overflow to infinity gives NaN, on which numpy's choice
+   fails, and so does folkrnn_sample, with FOLKRNN_E_NUMERIC); then
+   RandomState.choice as above.  sample_rnn.py (Theano, float64) draws the
+   same tokens from the same RNG stream, since its probabilities differ from
+   sample-rnn-fast.py's only in the last float32 bits.  The library's
+   forward pass is float32 through BLAS, so its logits can differ from
+   numpy's in the last bits too: a token differs only when a uniform draw
+   falls within about 1e-7 of a cdf boundary, which in practice does not
+   happen.  Tunes in this mode are inherently sequential (tune k+1 starts
+   where tune k's draws ended): the sampler uses stream 0 of its state only.
+
+   Default kind.  Tune k (counted from 0 since the seed was last set, over
+   all folkrnn_sample calls) draws from its own generator seeded with
+   seed + k, so a tune is reproducible from its seed alone: tune 2 of seed 5
+   is tune 0 of seed 7.  All streams of the state sample tunes at once (one
+   matrix product per layer per step for all of them); a stream that
+   finishes a tune starts the next pending one.
+
+   Thread-safety: a sampler is used by one thread at a time; any number of
+   samplers may share a model. */
+
+typedef struct folkrnn_sampler folkrnn_sampler;
+
+/* Opening item meaning "the model chooses this token" (a template's '*'). */
+#define FOLKRNN_ANY (-2)
+
+/* A new sampler of m (borrowed: must outlive the sampler) with one stream,
+   temperature 1, seed 42, the default generator, no opening, no bias or
+   suppression, top-k and top-p off, max_len 1000.  m must have the tokens
+   <s> and </s>.  Caller frees *out with folkrnn_sampler_free.
+   Errors: FOLKRNN_E_INVALID (NULL, no <s> or </s>), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_sampler_new(const folkrnn_model *m, folkrnn_sampler **out);
+
+/* Free a sampler and its state.  NULL is a no-op. */
+FOLKRNN_API void folkrnn_sampler_free(folkrnn_sampler *s);
+
+/* The sampler's state (borrowed, valid until folkrnn_sampler_set_streams or
+   free), e.g. to add hooks that intervene while tunes are drawn.  Hook
+   events carry the state's step count, which is not a tune position. */
+FOLKRNN_API folkrnn_state *folkrnn_sampler_state(folkrnn_sampler *s);
+
+/* Number of streams (tunes drawn at once by the default kind; the numpy
+   kind uses one).  Replaces the state: hooks added to the old one are gone.
+   Errors: FOLKRNN_E_INVALID (NULL, n < 1), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_sampler_set_streams(folkrnn_sampler *s, int n);
+
+/* Temperature T > 0 (finite).  Errors: FOLKRNN_E_INVALID. */
+FOLKRNN_API int folkrnn_sampler_set_temperature(folkrnn_sampler *s, double t);
+
+/* Generator kind and seed; both restart the tune count and the generator.
+   Errors: FOLKRNN_E_INVALID (NULL, unknown kind, numpy seed >= 2^32). */
+FOLKRNN_API int folkrnn_sampler_set_rng(folkrnn_sampler *s, int kind);
+FOLKRNN_API int folkrnn_sampler_set_seed(folkrnn_sampler *s, unsigned long long seed);
+
+/* The opening of every tune, in this order: the meter token, the mode
+   token, the prime tokens, then the template items.  Each setter replaces
+   its own part (n = 0 or token -1 clears it); arrays are copied.
+   - meter, mode: tokens of class FOLKRNN_TOKEN_METER / FOLKRNN_TOKEN_MODE.
+     With only a mode set, the model chooses the first token among meter
+     tokens; with only a meter, the second among mode tokens (folkrnn.org's
+     header: meter then mode).
+   - prime: forced tokens (folk-rnn's --seed "M:6/8 K:Cdor").
+   - template: token ids, or FOLKRNN_ANY where the model chooses
+     (folkrnn.org); </s> is forbidden at FOLKRNN_ANY positions, so the tune
+     holds at least the whole template.  After the opening the model is free.
+   Errors: FOLKRNN_E_INVALID (NULL, n < 0, meter/mode of the wrong class,
+   <s> or </s> anywhere but at the end of a prime/template), FOLKRNN_E_RANGE
+   (a token id out of range), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_sampler_set_meter(folkrnn_sampler *s, int token);
+FOLKRNN_API int folkrnn_sampler_set_mode(folkrnn_sampler *s, int token);
+FOLKRNN_API int folkrnn_sampler_set_prime(folkrnn_sampler *s, const int *tokens, int n);
+FOLKRNN_API int folkrnn_sampler_set_template(folkrnn_sampler *s, const int *items, int n);
+
+/* Logit bias: delta is added to the logit of token (or of every token of
+   class cls, FOLKRNN_TOKEN_*) at every drawn position; a token's bias and
+   its class's add up.  Setting replaces the previous delta (0 removes it).
+   By Sturm's formula a logit change delta takes p to
+   p e^delta / (1 - p + p e^delta).  Errors: FOLKRNN_E_INVALID (NULL, delta
+   not finite, unknown class), FOLKRNN_E_RANGE (token). */
+FOLKRNN_API int folkrnn_sampler_bias_token(folkrnn_sampler *s, int token, double delta);
+FOLKRNN_API int folkrnn_sampler_bias_class(folkrnn_sampler *s, int cls, double delta);
+
+/* Suppression windows: token (or every token of class cls) is forbidden at
+   tune positions from <= pos < to (to = -1: to the end), e.g. Sturm's "no
+   bar lines for 50 steps" or "no </s> before position 200".  Windows add
+   up; folkrnn_sampler_clear_suppress removes them all.  Forced tokens of
+   the opening are never suppressed.  A position where every token is
+   forbidden makes folkrnn_sample fail with FOLKRNN_E_INVALID.
+   Errors: FOLKRNN_E_INVALID (NULL, from < 0, to <= from and not -1, unknown
+   class), FOLKRNN_E_RANGE (token), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_sampler_suppress_token(folkrnn_sampler *s, int token, long from, long to);
+FOLKRNN_API int folkrnn_sampler_suppress_class(folkrnn_sampler *s, int cls, long from, long to);
+FOLKRNN_API int folkrnn_sampler_clear_suppress(folkrnn_sampler *s);
+
+/* top-k (k >= 0; 0 = off) and top-p (0 < p <= 1; 1 = off).
+   Errors: FOLKRNN_E_INVALID. */
+FOLKRNN_API int folkrnn_sampler_set_top_k(folkrnn_sampler *s, int k);
+FOLKRNN_API int folkrnn_sampler_set_top_p(folkrnn_sampler *s, double p);
+
+/* Maximum tune length in tokens (>= 1; default 1000, folk-rnn's).
+   Errors: FOLKRNN_E_INVALID. */
+FOLKRNN_API int folkrnn_sampler_set_max_len(folkrnn_sampler *s, int n);
+
+/* Tunes drawn by folkrnn_sample. */
+typedef struct folkrnn_tunes folkrnn_tunes;
+
+/* Draw ntunes (>= 1) tunes.  The sampler's state is reset first (its
+   streams are overwritten; hooks stay).  *out: caller frees with
+   folkrnn_tunes_free; NULL on failure, after which the generator has
+   advanced by an unspecified amount (set the seed again to start over).
+   Errors: FOLKRNN_E_INVALID (NULL, ntunes < 1, every token forbidden at
+   some position), FOLKRNN_E_NUMERIC (numpy kind: probabilities NaN, where
+   folk-rnn fails too), FOLKRNN_E_HOOK, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_sample(folkrnn_sampler *s, int ntunes, folkrnn_tunes **out);
+
+/* Number of tunes; -1 for NULL. */
+FOLKRNN_API int folkrnn_tunes_count(const folkrnn_tunes *t);
+/* Tune k's token ids, without <s> and </s>: *len tokens, borrowed from t.
+   NULL (and *len 0) when k is out of range. */
+FOLKRNN_API const int *folkrnn_tunes_tokens(const folkrnn_tunes *t, int k, int *len);
+/* 1 when tune k ended with </s>, 0 when cut at max_len; -1 out of range. */
+FOLKRNN_API int folkrnn_tunes_ended(const folkrnn_tunes *t, int k);
+/* Free; NULL is a no-op. */
+FOLKRNN_API void folkrnn_tunes_free(folkrnn_tunes *t);
+
+/* ---- 6.3 Scoring tunes (lib/score.c) ----------------------------------
+
+   Teacher forcing: each tune is fed as <s> x_0 x_1 ... and scored by
+   log p(x_i | <s>, x_<i) at temperature 1, natural logarithms, plus
+   log p(</s> | <s>, x) unless FOLKRNN_SCORE_NO_END.  The log-probabilities
+   are computed in double from the step's logits (logit - max -
+   log sum exp(logits - max)), after the state's LOGITS hooks.  Perplexity
+   per token is exp(-loglik / scored tokens). */
+
+#define FOLKRNN_SCORE_NO_END 1 /* flag: do not score the closing </s> */
+
+/* Score ntunes tunes given back to back in tokens (tune k is lengths[k] >= 0
+   ids, without <s> and </s>, starting at sum of lengths[0..k)).  All
+   streams of s work at once, a stream taking the next tune when it
+   finishes one; s is reset first and its streams are left overwritten, its
+   hooks apply (e.g. ablations).  loglik[ntunes] receives each tune's
+   total; token_logprobs, when not NULL, receives every scored token's
+   log-probability back to back: per tune lengths[k] values, plus one for
+   </s> without FOLKRNN_SCORE_NO_END.
+   Errors: FOLKRNN_E_INVALID (NULL, ntunes < 1, a negative length, unknown
+   flag, the model lacks <s> or </s>), FOLKRNN_E_RANGE (a token id),
+   FOLKRNN_E_HOOK, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_score(folkrnn_state *s, const int *tokens, const int *lengths,
+                              int ntunes, int flags, double *loglik, double *token_logprobs);
+
+/* ---- 6.4 Beam search (lib/beam.c) -------------------------------------
+
+   Sturm's search over the joint distribution of the next n tokens after a
+   context (parts 11-12 of "Making sense of the folk-rnn v2 model"): a tree
+   whose root is the state after <s> + context; every node expands only its
+   `width` most probable children (ties: lower id first), and a child whose
+   joint probability is below `floor` is pruned with its whole subtree.  A
+   leaf is a path of n tokens, or a shorter one ending with </s>.
+
+   Mass accounting (joint probabilities in double, at temperature T):
+     visited      sum of the leaves' joint probabilities;
+     outside_beam sum over expanded nodes of P(node) * (1 - the conditional
+                  probabilities of its kept children): mass of the branches
+                  not among the `width` best;
+     below_floor  sum of the joint probabilities of the kept children
+                  pruned for falling below the floor (their subtrees).
+   Every path of n tokens lies in exactly one of these three sets, so
+   visited + outside_beam + below_floor = 1 up to rounding (about 1e-12);
+   the unvisited mass Sturm plots is outside_beam + below_floor. */
+
+typedef struct folkrnn_beam_opts {
+    size_t size;           /* sizeof(folkrnn_beam_opts), set by _init */
+    int depth;             /* n >= 1 tokens; default 2 */
+    int width;             /* children kept per node; 0 (default): from width_fraction */
+    double width_fraction; /* of the vocabulary, rounded up (0.05 of 137 = 7,
+                              0.1 = 14, 0.2 = 28); default 0.1 */
+    double floor;          /* joint probability floor; default 1e-6; 0: none */
+    double temperature;    /* default 1 */
+} folkrnn_beam_opts;
+
+/* Set opts to the defaults (and opts->size).  NULL is a no-op. */
+FOLKRNN_API void folkrnn_beam_opts_init(folkrnn_beam_opts *opts);
+
+typedef struct folkrnn_beam folkrnn_beam;
+
+/* Search after context[ncontext] (tokens after <s>; ncontext may be 0).
+   opts NULL: the defaults.  *out: caller frees with folkrnn_beam_free.
+   Work grows as width^depth: width 28 and depth 4 with no floor is 600,000
+   leaves.  Errors: FOLKRNN_E_INVALID (NULL m or out, a bad option, opts->size
+   too small, no <s>/</s> in the model), FOLKRNN_E_RANGE (a context token),
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, int ncontext,
+                                    const folkrnn_beam_opts *opts, folkrnn_beam **out);
+
+/* Number of leaves (most probable first); -1 for NULL. */
+FOLKRNN_API int folkrnn_beam_count(const folkrnn_beam *b);
+/* Leaf i: its tokens (borrowed, *len of them, </s> included when it ends
+   there) and joint probability (*prob).  NULL when i is out of range. */
+FOLKRNN_API const int *folkrnn_beam_leaf(const folkrnn_beam *b, int i, int *len, double *prob);
+/* The mass accounting above; any pointer may be NULL.
+   Errors: FOLKRNN_E_INVALID (NULL b). */
+FOLKRNN_API int folkrnn_beam_mass(const folkrnn_beam *b, double *visited, double *outside_beam,
+                                  double *below_floor);
+/* Free; NULL is a no-op. */
+FOLKRNN_API void folkrnn_beam_free(folkrnn_beam *b);
+
 /* ==== end of section 6 ==== */
 
 /* ======================================================================

@@ -200,7 +200,7 @@ static int parse_digits(struct parser *ps)
 static int parse_number(struct parser *ps, struct fr_json *v)
 {
     const unsigned char *first = ps->p;
-    int rc = 0;
+    int rc;
     if (*ps->p == '-')
         ps->p++;
     if (ps->p < ps->end && *ps->p == '0')
@@ -494,7 +494,7 @@ void fr_buf_put_json_string(struct fr_buf *b, const char *s)
     fr_buf_put(b, "\"", 1);
     for (const char *run = s;; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c && c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         fr_buf_put(b, run, (size_t)(s - run));
         if (!c)

@@ -600,8 +600,8 @@ static int build_model(const struct arch *a, struct entry *e, size_t n,
 {
     struct folkrnn_model *m;
     int rc = fr_model_alloc(a->cell, a->num_layers, a->units, a->vocab, a->input, &m);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) /* sizes beyond the library's limits are not a bad argument here */
+        return rc == FOLKRNN_E_INVALID ? FOLKRNN_E_UNSUPPORTED : rc;
     struct slot s;
     char name[ST_NAME_MAX];
     for (int i = 0; slot_at(a, i, &s, name); i++)

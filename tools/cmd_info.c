@@ -277,10 +277,10 @@ static void print_json(const char *path, const struct file_format *ff, const fol
     }
     printf("], \"classes\": {");
     for (int k = 0; k < NCLASSES; k++) {
-        int c = class_order[k];
-        printf("%s\"%s\": [", k ? ", " : "", folkrnn_token_class_name(c));
+        int cls = class_order[k];
+        printf("%s\"%s\": [", k ? ", " : "", folkrnn_token_class_name(cls));
         for (int i = 0, n = 0; i < V; i++)
-            if (folkrnn_model_token_class(m, i) == c)
+            if (folkrnn_model_token_class(m, i) == cls)
                 printf(n++ ? ", %d" : "%d", i);
         printf("]");
     }

@@ -4,7 +4,7 @@
      matrices ....... fr_mat_new, fr_mat_check, fr_mat_finite   (an_matrix.c)
      linear algebra . fr_svd_values                             (an_linalg.c)
      files .......... fr_tmpfile_open, fr_tmpfile_commit        (an_npy.c)
-     text ........... fr_font_glyph                             (an_png.c) */
+     text ........... fr_font_pixel                             (an_font.c) */
 #ifndef FOLKRNN_AN_INTERNAL_H
 #define FOLKRNN_AN_INTERNAL_H
 
@@ -50,10 +50,14 @@ int fr_tmpfile_open(struct fr_tmpfile *t, const char *path);
    final path; otherwise remove it.  Frees the names.  Returns the status. */
 int fr_tmpfile_commit(struct fr_tmpfile *t, int status);
 
-/* ---- text (an_png.c, used by an_svg.c for widths) --------------------------- */
+/* ---- text (an_font.c) ---------------------------------------------------------- */
 
 /* Width and height in pixels of the built-in font's glyph cell at scale 1. */
 #define FR_FONT_W 6
 #define FR_FONT_H 8
+
+/* 1 when pixel (row < 7, col < 5) of character ch is ink (an_font.c);
+   characters outside printable ASCII draw as '?'. */
+int fr_font_pixel(int ch, int row, int col);
 
 #endif

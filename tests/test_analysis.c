@@ -799,6 +799,49 @@ static folkrnn_matrix *pattern_matrix(int rows, int cols, double salt)
     return a;
 }
 
+/* A 6 x 9 signed heatmap with a NaN cell, cells of 10 x 10 pixels. */
+static void write_heatmap(const char *path)
+{
+    folkrnn_matrix *a;
+    ck_assert_ok(folkrnn_matrix_new(6, 9, &a));
+    for (int r = 0; r < 6; r++)
+        for (int c = 0; c < 9; c++)
+            AT(a, r, c) = (c - 4) * (r + 1) / 24.0;
+    AT(a, 2, 3) = NAN;
+    folkrnn_heatmap_opts o;
+    folkrnn_heatmap_opts_init(&o);
+    o.title = "Test heatmap";
+    o.xlabel = "step";
+    o.ylabel = "unit";
+    o.cell_w = o.cell_h = 10;
+    int marks[1] = {4};
+    o.col_marks = marks;
+    o.ncol_marks = 1;
+    ck_assert_ok(folkrnn_png_heatmap(path, a, &o));
+    folkrnn_matrix_free(a);
+}
+
+/* Three series, one with a gap, on a log-log plot. */
+static void write_plot(const char *path)
+{
+    static double x[50], y1[50], y2[50], y3[50];
+    for (int i = 0; i < 50; i++) {
+        x[i] = 50.0 / (i + 1);
+        y1[i] = exp(-fabs(x[i] - 9.0)) + 1e-3;
+        y2[i] = 1.0 / (i + 1);
+        y3[i] = i == 20 ? NAN : 0.01 * (1.5 + sin(i / 5.0));
+    }
+    folkrnn_series series[3] = {{"sine & <cosine>", 50, x, y1}, {"1/f", 50, x, y2},
+                                {NULL, 50, x, y3}};
+    folkrnn_plot_opts o;
+    folkrnn_plot_opts_init(&o);
+    o.title = "Power spectrum";
+    o.xlabel = "period";
+    o.ylabel = "power";
+    o.log_x = o.log_y = 1;
+    ck_assert_ok(folkrnn_svg_lines(path, series, 3, &o));
+}
+
 /* The files tests/analysis_ref.py check expects. */
 static void write_files(const char *dir)
 {
@@ -836,6 +879,10 @@ static void write_files(const char *dir)
     const char *cols[5] = {"a", "b,c", "d\"e", "f", "g"};
     snprintf(path, sizeof path, "%s/matrix.csv", dir);
     ck_assert_ok(folkrnn_csv_save(path, a, cols));
+    snprintf(path, sizeof path, "%s/heatmap.png", dir);
+    write_heatmap(path);
+    snprintf(path, sizeof path, "%s/plot.svg", dir);
+    write_plot(path);
     folkrnn_matrix_free(counts);
     folkrnn_matrix_free(a);
 }
@@ -959,6 +1006,122 @@ START_TEST(test_npy_structure)
 }
 END_TEST
 
+static uint32_t get32be(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+START_TEST(test_png_structure)
+{
+    char *dir = scratch_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/h.png", dir);
+    write_heatmap(path);
+    size_t size;
+    unsigned char *png = slurp(path, &size);
+    ck_assert(memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+    uint32_t w = 0, h = 0;
+    unsigned char *idat = malloc(size);
+    size_t nidat = 0, at = 8;
+    int saw_end = 0;
+    while (at + 12 <= size) {
+        uint32_t len = get32be(png + at);
+        ck_assert(at + 12 + len <= size);
+        uint32_t crc = (uint32_t)crc32(0, png + at + 4, 4 + len);
+        ck_assert_msg(crc == get32be(png + at + 8 + len), "chunk %.4s CRC", png + at + 4);
+        if (memcmp(png + at + 4, "IHDR", 4) == 0) {
+            w = get32be(png + at + 8);
+            h = get32be(png + at + 12);
+            ck_assert(png[at + 16] == 8 && png[at + 17] == 2);
+        } else if (memcmp(png + at + 4, "IDAT", 4) == 0) {
+            memcpy(idat + nidat, png + at + 8, len);
+            nidat += len;
+        } else if (memcmp(png + at + 4, "IEND", 4) == 0) {
+            saw_end = 1;
+        }
+        at += 12 + len;
+    }
+    ck_assert(saw_end && at == size);
+    ck_assert_msg(w >= 9 * 10 + 40 && h >= 6 * 10 + 40 && w < 600 && h < 600, "%u x %u", w, h);
+    uLongf rawlen = (uLongf)h * (1 + 3 * w);
+    unsigned char *raw = malloc(rawlen + 1);
+    uLongf got = rawlen + 1;
+    ck_assert_int_eq(uncompress(raw, &got, idat, nidat), Z_OK);
+    ck_assert_uint_eq(got, rawlen);
+    long grey = 0, blue = 0, red = 0, ink = 0;
+    for (uint32_t y = 0; y < h; y++) {
+        const unsigned char *row = raw + y * (1 + 3 * w);
+        ck_assert_int_eq(row[0], 0);
+        for (uint32_t x = 0; x < w; x++) {
+            const unsigned char *p = row + 1 + 3 * x;
+            grey += p[0] == 160 && p[1] == 160 && p[2] == 160;
+            blue += p[2] > p[0] + 100;
+            red += p[0] > p[2] + 100;
+            ink += p[0] == 0 && p[1] == 0 && p[2] == 0;
+        }
+    }
+    ck_assert_int_eq(grey, 100); /* the NaN cell, 10 x 10 */
+    ck_assert(blue >= 400 && red >= 400 && ink > 500);
+    free(raw);
+    free(idat);
+    free(png);
+    /* errors */
+    folkrnn_matrix *a;
+    ck_assert_ok(folkrnn_matrix_new(2, 2, &a));
+    folkrnn_heatmap_opts o;
+    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(folkrnn_png_heatmap(path, a, &o), FOLKRNN_E_INVALID);
+    folkrnn_heatmap_opts_init(&o);
+    o.vmin = 1.0, o.vmax = 0.0;
+    ck_assert_int_eq(folkrnn_png_heatmap(path, a, &o), FOLKRNN_E_INVALID);
+    folkrnn_heatmap_opts_init(&o);
+    o.cell_w = 256;
+    folkrnn_matrix *wide;
+    ck_assert_ok(folkrnn_matrix_new(1, 100, &wide));
+    ck_assert_int_eq(folkrnn_png_heatmap(path, wide, &o), FOLKRNN_E_INVALID);
+    ck_assert(strstr(folkrnn_errmsg(), "16384") != NULL);
+    /* all defaults, a constant matrix */
+    snprintf(path, sizeof path, "%s/const.png", dir);
+    ck_assert_ok(folkrnn_png_heatmap(path, a, NULL));
+    folkrnn_matrix_free(wide);
+    folkrnn_matrix_free(a);
+    remove_dir(dir);
+}
+END_TEST
+
+START_TEST(test_svg_structure)
+{
+    char *dir = scratch_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/p.svg", dir);
+    write_plot(path);
+    size_t size;
+    char *svg = (char *)slurp(path, &size);
+    svg[size] = 0;
+    ck_assert(strncmp(svg, "<?xml", 5) == 0);
+    ck_assert(strstr(svg, "</svg>\n") == svg + size - 7);
+    int polylines = 0;
+    for (char *p = svg; (p = strstr(p, "<polyline")); p++)
+        polylines++;
+    ck_assert_int_eq(polylines, 4); /* the NaN splits the third line */
+    ck_assert(strstr(svg, ">sine &amp; &lt;cosine&gt;</text>") != NULL);
+    ck_assert(strstr(svg, ">Power spectrum</text>") != NULL);
+    ck_assert(strstr(svg, ">0.01</text>") != NULL); /* decade ticks of the log axes */
+    ck_assert(strstr(svg, ">10</text>") != NULL);
+    free(svg);
+    double bad[3] = {-1, NAN, 0};
+    folkrnn_series s = {"x", 3, NULL, bad};
+    folkrnn_plot_opts o;
+    folkrnn_plot_opts_init(&o);
+    o.log_y = 1;
+    ck_assert_int_eq(folkrnn_svg_lines(path, &s, 1, &o), FOLKRNN_E_INVALID);
+    ck_assert(strstr(folkrnn_errmsg(), "no plottable point") != NULL);
+    o.log_y = 0;
+    ck_assert_ok(folkrnn_svg_lines(path, &s, 1, &o));
+    s.y = NULL;
+    ck_assert_int_eq(folkrnn_svg_lines(path, &s, 1, &o), FOLKRNN_E_INVALID);
+    remove_dir(dir);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -981,15 +1144,31 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_periodogram_variance);
     tcase_add_test(tc, test_period_nine);
     tcase_add_test(tc, test_npy_structure);
+    tcase_add_test(tc, test_png_structure);
+    tcase_add_test(tc, test_svg_structure);
     suite_add_tcase(s, tc);
     return s;
 }
 
+/* --write DIR: the files for tests/analysis_ref.py, made inside a test
+   because Check's assertions only work there. */
+static const char *write_dir;
+
+START_TEST(test_write_files)
+{
+    write_files(write_dir);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--write") == 0) {
-        write_files(argv[2]);
-        return 0;
+        write_dir = argv[2];
+        Suite *s = suite_create("analysis files");
+        TCase *tc = tcase_create("write");
+        tcase_add_test(tc, test_write_files);
+        suite_add_tcase(s, tc);
+        return run_suite(s);
     }
     return run_suite(analysis_suite());
 }

@@ -1155,10 +1155,11 @@ FOLKRNN_API int folkrnn_select_units(const double *score, int count, double thre
    built-in font of printable ASCII; other bytes show as '?'.  Files are
    written whole or not at all (a temporary file renamed over path). */
 
-/* Colour maps: diverging blue-white-red for signed data (white at 0, the
-   range symmetric), sequential white-yellow-red-black for magnitudes and
-   probabilities, or automatic (diverging when the data has both signs).
-   NaN shows grey. */
+/* Colour maps: diverging blue-white-red for signed data (white at the middle
+   of the range, which is 0 for an automatic range: it is made symmetric),
+   sequential white-yellow-red-black for magnitudes and probabilities, or
+   automatic (diverging when the finite values have both signs).  NaN shows
+   grey, infinities the end colours. */
 enum folkrnn_colormap {
     FOLKRNN_CMAP_AUTO = 0,
     FOLKRNN_CMAP_DIVERGING = 1,
@@ -1171,9 +1172,11 @@ typedef struct folkrnn_heatmap_opts {
     const char *xlabel; /* under the x axis (matrix columns); NULL: none */
     const char *ylabel; /* beside the y axis (matrix rows, row 0 at the top) */
     int colormap;       /* FOLKRNN_CMAP_*; default AUTO */
-    double vmin, vmax;  /* colour range; both NaN (default): from the data */
-    int cell_w, cell_h; /* pixels per matrix element; 0 (default): chosen so
-                           that the picture is about 800 x 600 */
+    double vmin, vmax;  /* colour range; NaN (default): from the finite data */
+    int cell_w, cell_h; /* pixels per matrix element, 0..256; 0 (default):
+                           the plot is about 800 x 600 (1 to 32 pixels a cell,
+                           at least 9 tall when row_labels are given, so that
+                           every label shows) */
     const char *const *row_labels; /* [rows] tick labels for rows (e.g. tokens);
                                       NULL: numbers */
     const char *const *col_labels; /* [cols] tick labels for columns; NULL: numbers */
@@ -1182,14 +1185,18 @@ typedef struct folkrnn_heatmap_opts {
     int ncol_marks;
 } folkrnn_heatmap_opts;
 
-/* Set opts to the defaults (and opts->size).  NULL is a no-op. */
+/* Set opts to the defaults (and opts->size).  NULL is a no-op.  The library
+   reads only the first opts->size bytes, so programs built against an older,
+   shorter structure keep working. */
 FOLKRNN_API void folkrnn_heatmap_opts_init(folkrnn_heatmap_opts *opts);
 
 /* Write a as a PNG heatmap (8-bit RGB, zlib-compressed) with labelled axes,
    ticks, a title and a colour bar with its scale.  Values outside
-   [vmin, vmax] take the end colours.  Errors: FOLKRNN_E_INVALID (NULL, a
-   bad option, opts->size too small, picture over 16384 pixels a side),
-   FOLKRNN_E_IO, FOLKRNN_E_NOMEM. */
+   [vmin, vmax] take the end colours.  Tick labels are thinned so they never
+   overlap.  Errors: FOLKRNN_E_INVALID (NULL, a bad option: vmin >= vmax,
+   unknown colormap, cell size outside 0..256, marks NULL; opts not
+   initialised (size 0); a picture over 16384 pixels a side), FOLKRNN_E_IO,
+   FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a,
                                     const folkrnn_heatmap_opts *opts);
 
@@ -1208,16 +1215,18 @@ typedef struct folkrnn_plot_opts {
     const char *xlabel;
     const char *ylabel;
     int log_x, log_y;   /* non-zero: logarithmic axis (points <= 0 are left out) */
-    int width, height;  /* pixels; default 800 x 500 */
+    int width, height;  /* pixels, 200 x 150 .. 20000; default 800 x 500 */
 } folkrnn_plot_opts;
 
+/* Set opts to the defaults (and opts->size); as folkrnn_heatmap_opts_init. */
 FOLKRNN_API void folkrnn_plot_opts_init(folkrnn_plot_opts *opts);
 
 /* Write nseries lines as an SVG plot with axes, ticks, labels, title and a
    legend.  Non-finite points (and non-positive ones on a log axis) break the
-   line.  Errors: FOLKRNN_E_INVALID (NULL, nseries < 1, a series with n < 0
-   or NULL y, no plottable point, opts->size too small), FOLKRNN_E_IO,
-   FOLKRNN_E_NOMEM. */
+   line.  Linear axes get about six ticks at 1, 2 or 5 times a power of ten,
+   logarithmic ones whole decades.  Errors: FOLKRNN_E_INVALID (NULL,
+   nseries < 1, a series with n < 0 or NULL y, no plottable point, a size
+   out of range, opts not initialised), FOLKRNN_E_IO. */
 FOLKRNN_API int folkrnn_svg_lines(const char *path, const folkrnn_series *series, int nseries,
                                   const folkrnn_plot_opts *opts);
 

@@ -351,8 +351,10 @@ static void render_body(const folkrnn_vocab *v, const int *ids, int first, int n
         prev = is_bar || is_field ? -1 : id;
         space = is_bar;
         bars_on_line += is_bar;
+        /* Lines break after a bar line, never before another or an ending's music. */
         int next_is_bar = i + 1 < n && v->cls[ids[i + 1]] == FOLKRNN_TOKEN_BAR;
-        if (is_bar && bars_on_line >= BARS_PER_LINE && !next_is_bar) {
+        if (is_bar && bars_on_line >= BARS_PER_LINE && !next_is_bar &&
+            !(fr_bar_shape(v->tokens[id]) & FR_BAR_ENDING)) {
             put_str(o, "\n");
             bars_on_line = 0;
             space = 0;

@@ -36,6 +36,7 @@ struct fr_pickle {
     struct arena_block *blocks;
     size_t nvalues;                 /* values created, also their next id */
     struct fr_pk none, yes, no, empty_tuple; /* shared immutable values */
+    struct fr_pk *small_ints[256];  /* BININT1 values, made on first use and shared */
     const struct fr_pk *root;
     int protocol;
 };
@@ -156,6 +157,10 @@ static int push(struct vm *vm, struct fr_pk *v)
 {
     if (!v)
         return vm->status;
+    if (vm->nstack < vm->capstack) {
+        vm->stack[vm->nstack++] = v;
+        return 0;
+    }
     int rc = grow((void **)&vm->stack, &vm->capstack, vm->nstack + 1, sizeof *vm->stack,
                   FR_PK_MAX_STACK, "stack entries");
     if (rc)
@@ -232,6 +237,12 @@ static int op_binint(struct vm *vm, int nbytes)
     if (!b)
         return truncated(vm);
     uint64_t u = read_le(b, nbytes);
+    if (nbytes == 1) { /* small ints recur in every array's pickle: share them */
+        struct fr_pk **cached = &vm->p->small_ints[u];
+        if (!*cached && (*cached = new_value(vm, FR_PK_INT)))
+            (*cached)->u.i = (int64_t)u;
+        return push(vm, *cached);
+    }
     return push_int(vm, nbytes == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u);
 }
 
@@ -365,7 +376,7 @@ static int op_tuple_n(struct vm *vm, size_t n, const char *op)
 /* TUPLE, LIST, DICT, FROZENSET: everything since the MARK. */
 static int op_collect_mark(struct vm *vm, int type, const char *op)
 {
-    size_t from;
+    size_t from = 0;
     int rc = pop_mark(vm, op, &from);
     return rc ? rc : collect(vm, type, from);
 }
@@ -395,7 +406,7 @@ static int op_add_last(struct vm *vm, size_t n, int type, const char *op)
 
 static int op_add_mark(struct vm *vm, int type, const char *op)
 {
-    size_t from;
+    size_t from = 0;
     int rc = pop_mark(vm, op, &from);
     return rc ? rc : add_items(vm, from, type, op);
 }
@@ -413,7 +424,7 @@ static int op_mark(struct vm *vm)
 /* POP drops the top value, or the MARK when nothing is above it. */
 static int op_pop(struct vm *vm)
 {
-    size_t from;
+    size_t from = 0;
     if (avail(vm)) {
         vm->nstack--;
         return 0;
@@ -423,7 +434,7 @@ static int op_pop(struct vm *vm)
 
 static int op_pop_mark(struct vm *vm)
 {
-    size_t from;
+    size_t from = 0;
     int rc = pop_mark(vm, "POP_MARK", &from);
     if (!rc)
         vm->nstack = from;
@@ -498,9 +509,14 @@ static const struct {
     {"_codecs", "encode", FR_PK_G_ENCODE},
 };
 
+/* s[0..n) equals the NUL-terminated lit, read without strlen (this runs
+   for every GLOBAL against every permitted name). */
 static int str_is(const unsigned char *s, size_t n, const char *lit)
 {
-    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+    size_t k = 0;
+    while (k < n && lit[k] && (unsigned char)lit[k] == s[k])
+        k++;
+    return k == n && lit[k] == 0;
 }
 
 /* Copy at most cap-1 bytes of s into buf for a message, '?' for bytes that

@@ -68,12 +68,12 @@ static int convert(const struct convert_args *a)
     folkrnn_model *m = NULL;
     int rc = folkrnn_model_load(a->paths[0], &m);
     if (rc < 0)
-        return cli_fail("convert", a->paths[0], rc);
+        return cli_fail("convert", "cannot load IN", rc); /* the message names the file */
     int status = CLI_OK;
     for (int i = 0; i < a->nmetas && status == CLI_OK; i++)
         status = apply_meta(m, a->metas[i]);
     if (status == CLI_OK && (rc = folkrnn_model_save(m, a->paths[1])) < 0)
-        status = cli_fail("convert", a->paths[1], rc);
+        status = cli_fail("convert", "cannot write OUT", rc);
     folkrnn_model_free(m);
     return status;
 }

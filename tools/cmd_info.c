@@ -207,10 +207,10 @@ static void print_text(const char *path, const struct file_format *ff, const fol
     if (uniform) {
         printf("layers       %d x %d units\n", L, folkrnn_model_hidden_size(m, 0));
     } else {
-        printf("layers       %d, of", L);
+        printf("layers       %d (units", L);
         for (int l = 0; l < L; l++)
             printf("%s%d", l ? ", " : " ", folkrnn_model_hidden_size(m, l));
-        printf(" units\n");
+        printf(")\n");
     }
     printf("input        %s, %d wide\n", folkrnn_model_is_onehot(m) ? "one-hot" : "dense embedding",
            folkrnn_model_input_size(m));
@@ -327,9 +327,10 @@ int cmd_info(int argc, char **argv)
         }
     }
     path = cli_model_path(path);
-    folkrnn_model *m = cli_load_model("info", path);
-    if (!m)
-        return CLI_FAIL;
+    folkrnn_model *m = NULL;
+    int rc = folkrnn_model_load(path, &m);
+    if (rc < 0) /* the library's message names the file */
+        return cli_fail("info", "cannot load the model", rc);
     struct file_format ff;
     struct counts c;
     sniff_format(path, &ff);

@@ -683,9 +683,11 @@ FOLKRNN_API int folkrnn_rng_choice(folkrnn_rng *r, const float *p, int n);
    quotient in float32 (all zero: one-hot at the first maximum, as the
    script does; an overflow to infinity gives NaN, on which numpy's choice
    fails, and so does folkrnn_sample, with FOLKRNN_E_NUMERIC); then
-   RandomState.choice as above.  sample_rnn.py (Theano, float64) draws the
-   same tokens from the same RNG stream, since its probabilities differ from
-   sample-rnn-fast.py's only in the last float32 bits.  The library's
+   RandomState.choice as above (which sums in float64 whatever p's type).
+   sample_rnn.py (Theano, float64 throughout, and no length limit in its
+   last version) draws from the same RNG stream the same way; its
+   probabilities differ from sample-rnn-fast.py's only in the last float32
+   bits, so it gives the same tokens but at near-ties.  The library's
    forward pass is float32 through BLAS, so its logits can differ from
    numpy's in the last bits too: a token differs only when a uniform draw
    falls within about 1e-7 of a cdf boundary, which in practice does not
@@ -703,9 +705,6 @@ FOLKRNN_API int folkrnn_rng_choice(folkrnn_rng *r, const float *p, int n);
    samplers may share a model. */
 
 typedef struct folkrnn_sampler folkrnn_sampler;
-
-/* Opening item meaning "the model chooses this token" (a template's '*'). */
-#define FOLKRNN_ANY (-2)
 
 /* A new sampler of m (borrowed: must outlive the sampler) with one stream,
    temperature 1, seed 42, the default generator, no opening, no bias or
@@ -743,11 +742,12 @@ FOLKRNN_API int folkrnn_sampler_set_seed(folkrnn_sampler *s, unsigned long long 
      tokens; with only a meter, the second among mode tokens (folkrnn.org's
      header: meter then mode).
    - prime: forced tokens (folk-rnn's --seed "M:6/8 K:Cdor").
-   - template: token ids, or FOLKRNN_ANY where the model chooses
-     (folkrnn.org); </s> is forbidden at FOLKRNN_ANY positions, so the tune
+   - template: token ids, or FOLKRNN_WILDCARD (section 5: "*" in token text)
+     where the model chooses (folkrnn.org); </s> is forbidden at
+     FOLKRNN_WILDCARD positions, so the tune
      holds at least the whole template.  After the opening the model is free.
    Errors: FOLKRNN_E_INVALID (NULL, n < 0, meter/mode of the wrong class,
-   <s> or </s> anywhere but at the end of a prime/template), FOLKRNN_E_RANGE
+   <s> or </s> in a prime or template), FOLKRNN_E_RANGE
    (a token id out of range), FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_sampler_set_meter(folkrnn_sampler *s, int token);
 FOLKRNN_API int folkrnn_sampler_set_mode(folkrnn_sampler *s, int token);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include "internal.h"
 
-/* Opening items besides token ids and FOLKRNN_ANY: the model chooses among
+/* Opening items besides token ids and FOLKRNN_WILDCARD: the model chooses among
    the meter (mode) tokens; OPEN_FREE is any position after the opening. */
 enum { OPEN_FREE = -1, OPEN_METER = -3, OPEN_MODE = -4 };
 
@@ -39,7 +39,7 @@ struct folkrnn_sampler {
     folkrnn_rng *numpy_rng; /* the numpy kind's one stream of draws */
     int meter, mode;        /* token ids, -1: not set */
     int *prime, nprime;     /* [nprime] */
-    int *tmpl, ntmpl;       /* [ntmpl] token ids or FOLKRNN_ANY */
+    int *tmpl, ntmpl;       /* [ntmpl] token ids or FOLKRNN_WILDCARD */
     float *token_bias;      /* [V] */
     float class_bias[FOLKRNN_TOKEN_NCLASSES];
     struct window *windows; /* [nwindows] */
@@ -222,14 +222,14 @@ FOLKRNN_API int folkrnn_sampler_set_mode(folkrnn_sampler *s, int token)
 }
 
 /* Copy items[n] into *dst (replacing it) after checking every item: a token
-   id other than <s> and </s>, or FOLKRNN_ANY when any_ok. */
+   id other than <s> and </s>, or FOLKRNN_WILDCARD when any_ok. */
 static int set_items(struct folkrnn_sampler *s, const int *items, int n, int any_ok,
                      const char *what, int **dst, int *ndst)
 {
     if (n < 0 || (n > 0 && !items))
         return fr_error(FOLKRNN_E_INVALID, "%s: %s", what, n < 0 ? "n < 0" : "NULL items");
     for (int i = 0; i < n; i++) {
-        if (any_ok && items[i] == FOLKRNN_ANY)
+        if (any_ok && items[i] == FOLKRNN_WILDCARD)
             continue;
         if (items[i] < 0 || items[i] >= s->V)
             return fr_error(FOLKRNN_E_RANGE, "%s item %d: token id %d is not in [0, %d)", what,
@@ -383,7 +383,7 @@ static int biased_logits(struct folkrnn_sampler *s, const float *logits, long po
     int V = s->V;
     for (int i = 0; i < V; i++)
         s->z[i] = logits[i] + s->bias[i];
-    if (item == FOLKRNN_ANY)
+    if (item == FOLKRNN_WILDCARD)
         s->z[s->end] = -INFINITY;
     for (int i = 0; i < V && (item == OPEN_METER || item == OPEN_MODE); i++)
         if (s->cls[i] != (item == OPEN_METER ? FOLKRNN_TOKEN_METER : FOLKRNN_TOKEN_MODE))

@@ -399,7 +399,7 @@ START_TEST(template_forces_tokens_and_keeps_the_stars_open)
         ended_at_once += folkrnn_tunes_tokens(t, k, &len) && len == 0;
     ck_assert_int_ge(ended_at_once, 4);
     folkrnn_tunes_free(t);
-    int items[5] = {x.meter, FOLKRNN_ANY, x.C, FOLKRNN_ANY, x.bar};
+    int items[5] = {x.meter, FOLKRNN_WILDCARD, x.C, FOLKRNN_WILDCARD, x.bar};
     ck_assert_ok(folkrnn_sampler_set_template(x.s, items, 5));
     t = draw(&x, 20);
     for (int k = 0; k < 20; k++) {

@@ -13,6 +13,9 @@ static const struct subcommand subcommands[] = {
     {"info", cmd_info, "describe a model: architecture, vocabulary, parameters, metadata"},
     {"convert", cmd_convert, "convert a model (e.g. folk-rnn pickle) to safetensors, optionally .gz"},
     {"tokens", cmd_tokens, "convert tunes between token text and ABC, count bars"},
+    {"sample", cmd_sample, "draw tunes: folk-rnn's own sampler, templates, bias, suppression"},
+    {"score", cmd_score, "log-likelihood and perplexity of tunes under a model"},
+    {"beam", cmd_beam, "most probable continuations and the probability mass left unvisited"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

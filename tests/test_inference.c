@@ -947,6 +947,8 @@ START_TEST(test_copy)
     ck_assert_ok(folkrnn_state_copy(twin, b.s));
     ck_assert_int_eq(folkrnn_state_steps(twin), 3);
     ck_assert_ok(folkrnn_state_new(b.m, 1, &one));
+    ck_assert_int_eq(folkrnn_state_nstreams(one), 1);
+    ck_assert_ptr_eq(folkrnn_state_model(one), b.m);
     ck_assert_ok(folkrnn_state_copy_stream(one, 0, b.s, 1));
     ck_assert_int_eq(folkrnn_state_copy(one, b.s), FOLKRNN_E_INVALID);
     ck_assert_int_eq(folkrnn_state_copy_stream(one, 1, b.s, 0), FOLKRNN_E_RANGE);

@@ -62,7 +62,8 @@ struct counter {
 
     int repeat_open, open_token;  /* a "|:" not yet closed */
     int after_close;              /* a ":|" came and no "|:" since */
-    int ending_state, ending_token; /* 1: inside a first ending not yet closed */
+    int seen_later_ending;        /* an ending "|2" (or higher) came */
+    int ending_state, ending_token; /* inside an ending not yet closed: 1 the first, 2 a later */
 };
 
 static const char *const fault_names[] = {
@@ -193,7 +194,11 @@ static void on_broken(struct counter *c, const char *t, int i)
     /* > dots the first note (x 2 - 1/2^count) and shortens the second (x 1/2^count). */
     long long pow2 = 1LL << count;
     struct fr_rat longer = rat(2 * pow2 - 1, pow2), shorter = rat(1, pow2);
+    /* The first note's length as the pair sees it: already changed when it
+       is also the second note of an earlier pair (a>b>c), as abc2midi does. */
     mul_into(c, &raw, c->ev_base, c->ev_mul, i);
+    if (c->broken_due)
+        mul_into(c, &raw, raw, c->broken_second, i);
     mul_into(c, &c->ev_factor, c->ev_factor, dir > 0 ? longer : shorter, i);
     finish_event(c, i);
     c->broken_due = 1;
@@ -276,19 +281,25 @@ static void on_repeats(struct counter *c, const char *t, int shape, int i)
         c->repeat_open = 0;
         c->after_close = 1;
     }
-    /* A first ending is closed by :| :: || |] or |:. */
+    /* An ending is closed by :| :: || |] or |:. */
     if (shape & (FR_BAR_CLOSE_REPEAT | FR_BAR_DOUBLE | FR_BAR_OPEN_REPEAT))
         c->ending_state = 0;
     if (shape & FR_BAR_ENDING) {
         if (fr_bar_ending(t) <= 1) {
-            if (c->after_close && !c->repeat_open)
+            /* abc2midi finds the start of such a part only after earlier endings. */
+            if (c->after_close && !c->repeat_open && !c->seen_later_ending)
                 fault(c, FOLKRNN_FAULT_ENDING_NO_START, i);
+            /* A later ending runs on until a part boundary closes it. */
+            if (c->ending_state == 2)
+                fault(c, FOLKRNN_FAULT_ENDING_UNCLOSED, c->ending_token);
             c->ending_state = 1;
             c->ending_token = i;
         } else {
             if (c->ending_state == 1)
                 fault(c, FOLKRNN_FAULT_ENDING_UNCLOSED, c->ending_token);
-            c->ending_state = 0;
+            c->ending_state = 2;
+            c->ending_token = i;
+            c->seen_later_ending = 1;
         }
     }
     if (shape & FR_BAR_OPEN_REPEAT) {

@@ -533,6 +533,11 @@ START_TEST(bars_structural_faults)
     /* Broken rhythm between unequal notes (abc2midi: "Notes not equal
        durations"): still a>b, so A 3/2, B2 halved 1, c6 6. */
     ck_bars(v, "M:4/4 K:Cmaj A > B 2 c 6 |", "17/2!", FOLKRNN_FAULT_BROKEN_UNEQUAL);
+    /* a>b>c: the middle note as a>b left it is compared with c, as abc2midi
+       does.  A 3/2; B 1 x 1/2 x 3/2 = 3/4, unequal to C 1; C 1/2; D3. */
+    ck_bars(v, "M:2/4 K:Cmaj A > B > C D 3 |", "23/4!", FOLKRNN_FAULT_BROKEN_UNEQUAL);
+    /* A2>B2>C: B as changed (1) equals C: A 3, B 3/2, C 1/2, D 1. */
+    ck_bars(v, "M:3/4 K:Cmaj A 2> B 2> C D |", "6", none);
     /* "|:" twice without ":|" (abc2midi: "found another |: after a |:"),
        "|:" never closed ("Missing :| at end of tune"). */
     ck_bars(v, "M:4/4 K:Cmaj |: A 8 | B 8 |: c 8 | d 8 :|", "8 8 8 8", FOLKRNN_FAULT_REPEAT_UNCLOSED);
@@ -542,6 +547,9 @@ START_TEST(bars_structural_faults)
     ck_bars(v, "M:4/4 K:Cmaj |: A 8 |1 B 8 | |2 c 8 :|", "8 8 8", FOLKRNN_FAULT_ENDING_UNCLOSED);
     ck_bars(v, "M:4/4 K:Cmaj |: A 8 |1 B 8", "8 8",
             FOLKRNN_FAULT_ENDING_UNCLOSED | FOLKRNN_FAULT_REPEAT_UNCLOSED);
+    /* A second ending that runs into the next part's first ending. */
+    ck_bars(v, "M:4/4 K:Cmaj |: A 8 |1 B 8 :| |2 C 8 | D 8 |1 E 8 :| |2 F 8 |", "8 8 8 8 8 8",
+            FOLKRNN_FAULT_ENDING_UNCLOSED);
     /* Endings in a part that follows ":|" without its own "|:" ("found [1 or
        like before |:"); the same endings in the first part are fine. */
     ck_bars(v, "M:4/4 K:Cmaj A 8 :| B 8 |1 c 8 :| |2 d 8 |", "8 8 8 8", FOLKRNN_FAULT_ENDING_NO_START);

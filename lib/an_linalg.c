@@ -207,35 +207,44 @@ int folkrnn_corr_vector(const folkrnn_matrix *a, const double *v, int kind, doub
 
 /* ---- singular value decomposition ---------------------------------------- */
 
+/* Squared norm of x[len], recomputed whenever the cheap update of a cached
+   one may have lost digits to cancellation. */
+static double sqnorm(const double *x, int len)
+{
+    return cblas_ddot(len, x, 1, x, 1);
+}
+
 /* One-sided Jacobi on the n vectors g[n x len] (rows, each a column of the
    matrix B = g^T, len >= n): rotate pairs until every pair is orthogonal to
    working precision.  vt[n x n], when not NULL, accumulates the rotations
-   (rows are the right singular vectors of B).  Rows are brought into
-   descending norm order at the start of each sweep (de Rijk's pivoting),
-   which speeds convergence. */
-static int hestenes(double *g, int n, int len, double *vt)
+   (rows are the right singular vectors of B).  Squared norms are cached in
+   sq[n] and updated by the exact formulas of the rotation (fresh at each
+   sweep and after cancellation).  Rows are brought into descending norm
+   order as the sweep reaches them (de Rijk's pivoting), which speeds
+   convergence. */
+static int hestenes(double *g, int n, int len, double *vt, double *sq)
 {
     double tol = sqrt((double)len) * DBL_EPSILON;
     for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
         int rotated = 0;
+        for (int j = 0; j < n; j++)
+            sq[j] = sqnorm(g + (size_t)j * len, len);
         for (int p = 0; p < n - 1; p++) {
             int big = p;
-            double bignorm = cblas_dnrm2(len, g + (size_t)p * len, 1);
-            for (int k = p + 1; k < n; k++) {
-                double nk = cblas_dnrm2(len, g + (size_t)k * len, 1);
-                if (nk > bignorm)
-                    big = k, bignorm = nk;
-            }
+            for (int k = p + 1; k < n; k++)
+                if (sq[k] > sq[big])
+                    big = k;
             if (big != p) {
                 cblas_dswap(len, g + (size_t)p * len, 1, g + (size_t)big * len, 1);
                 if (vt)
                     cblas_dswap(n, vt + (size_t)p * n, 1, vt + (size_t)big * n, 1);
+                double t = sq[p];
+                sq[p] = sq[big], sq[big] = t;
             }
             double *gp = g + (size_t)p * len;
             for (int q = p + 1; q < n; q++) {
                 double *gq = g + (size_t)q * len;
-                double alpha = cblas_ddot(len, gp, 1, gp, 1);
-                double beta = cblas_ddot(len, gq, 1, gq, 1);
+                double alpha = sq[p], beta = sq[q];
                 double gamma = cblas_ddot(len, gp, 1, gq, 1);
                 if (alpha == 0.0 || beta == 0.0 || fabs(gamma) <= tol * sqrt(alpha) * sqrt(beta))
                     continue;
@@ -247,6 +256,12 @@ static int hestenes(double *g, int n, int len, double *vt)
                 cblas_drot(len, gp, 1, gq, 1, c, -s);
                 if (vt)
                     cblas_drot(n, vt + (size_t)p * n, 1, vt + (size_t)q * n, 1, c, -s);
+                sq[p] = alpha - t * gamma;
+                sq[q] = beta + t * gamma;
+                if (sq[p] < 0.25 * alpha)
+                    sq[p] = sqnorm(gp, len);
+                if (sq[q] < 0.25 * beta)
+                    sq[q] = sqnorm(gq, len);
                 rotated = 1;
             }
         }
@@ -357,7 +372,7 @@ static int svd_run(struct svd_work *w)
 {
     for (int i = 0; w->vt && i < w->nb; i++)
         w->vt[(size_t)i * w->nb + i] = 1.0;
-    int rc = hestenes(w->g, w->nb, w->mb, w->vt);
+    int rc = hestenes(w->g, w->nb, w->mb, w->vt, w->s); /* s: scratch until the end */
     if (rc)
         return rc;
     for (int j = 0; j < w->nb; j++) {

@@ -124,6 +124,45 @@ static struct fft_plan *plan_new(int n, int *rc)
     return p;
 }
 
+/* a * b without the NaN/infinity recovery of C's complex product, which
+   would cost a library call per product (inputs are checked finite). */
+static inline cplx cmul(cplx a, cplx b)
+{
+    return CMPLX(creal(a) * creal(b) - cimag(a) * cimag(b),
+                 creal(a) * cimag(b) + cimag(a) * creal(b));
+}
+
+/* Combine r transforms of length m, out[q*m + k], into one of length r*m in
+   place; step is n / (r*m), so W_{rm}^j = tw[j * step]. */
+static void butterflies(const struct fft_plan *p, cplx *out, int r, int m, size_t step)
+{
+    size_t rstep = (size_t)(p->n / r); /* W_r^j = tw[j * rstep] */
+    cplx t[MAX_RADIX];
+    for (int k = 0; k < m; k++) {
+        t[0] = out[k];
+        for (int q = 1; q < r; q++)
+            t[q] = cmul(out[(size_t)q * m + k], p->tw[(size_t)q * k * step]);
+        if (r == 2) {
+            out[k] = t[0] + t[1];
+            out[m + k] = t[0] - t[1];
+        } else if (r == 4) { /* W_4 = -i */
+            cplx a0 = t[0] + t[2], a1 = t[0] - t[2], a2 = t[1] + t[3], d = t[1] - t[3];
+            cplx a3 = CMPLX(cimag(d), -creal(d));
+            out[k] = a0 + a2;
+            out[m + k] = a1 + a3;
+            out[2 * (size_t)m + k] = a0 - a2;
+            out[3 * (size_t)m + k] = a1 - a3;
+        } else {
+            for (int s = 0; s < r; s++) {
+                cplx sum = t[0];
+                for (int q = 1, j = s; q < r; q++, j = (j + s) % r) /* j = q s mod r */
+                    sum += cmul(t[q], p->tw[(size_t)j * rstep]);
+                out[(size_t)s * m + k] = sum;
+            }
+        }
+    }
+}
+
 /* out[0..len) = DFT of in[0], in[stride], ... (len samples), by the
    radices factors[]; out must not overlap in. */
 static void fft_rec(const struct fft_plan *p, const cplx *in, size_t stride, cplx *out,
@@ -136,19 +175,7 @@ static void fft_rec(const struct fft_plan *p, const cplx *in, size_t stride, cpl
     int r = factors[0], m = len / r;
     for (int q = 0; q < r; q++) /* sub-transform q of the samples t = q (mod r) */
         fft_rec(p, in + q * stride, stride * r, out + (size_t)q * m, m, factors + 1);
-    size_t step = (size_t)(p->n / len); /* W_len^j = tw[j * step] */
-    size_t rstep = (size_t)(p->n / r);  /* W_r^j = tw[j * rstep] */
-    cplx t[MAX_RADIX];
-    for (int k = 0; k < m; k++) {
-        for (int q = 0; q < r; q++)
-            t[q] = out[(size_t)q * m + k] * p->tw[(size_t)q * k * step];
-        for (int s = 0; s < r; s++) {
-            cplx sum = t[0];
-            for (int q = 1; q < r; q++)
-                sum += t[q] * p->tw[(size_t)((q * s) % r) * rstep];
-            out[(size_t)s * m + k] = sum;
-        }
-    }
+    butterflies(p, out, r, m, (size_t)(p->n / len));
 }
 
 /* Forward transform of x[n] in place. */
@@ -162,13 +189,13 @@ static void fft_exec(const struct fft_plan *p, cplx *x)
     /* X_k = chirp_k * sum_j (x_j chirp_j) conj(chirp_{k-j}): a convolution */
     int n = p->n, m = p->m;
     for (int j = 0; j < m; j++)
-        p->conv[j] = j < n ? x[j] * p->chirp[j] : 0.0;
+        p->conv[j] = j < n ? cmul(x[j], p->chirp[j]) : 0.0;
     fft_exec(p->sub, p->conv);
     for (int j = 0; j < m; j++) /* inverse as conj(forward(conj)) */
-        p->conv[j] = conj(p->conv[j] * p->bhat[j]);
+        p->conv[j] = conj(cmul(p->conv[j], p->bhat[j]));
     fft_exec(p->sub, p->conv);
     for (int k = 0; k < n; k++)
-        x[k] = conj(p->conv[k]) * p->chirp[k];
+        x[k] = cmul(conj(p->conv[k]), p->chirp[k]);
 }
 
 int folkrnn_fft(double *re, double *im, int n, int sign)

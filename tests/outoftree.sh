@@ -20,9 +20,10 @@ lib=$(find "$root" -name 'libfolkrnn.so.0' | head -n 1)
 [ -n "$(find "$root" -name folkrnn.h)" ] || { echo "outoftree: folkrnn.h not installed"; exit 1; }
 
 cp "$top_srcdir/examples/outoftree/hello.c" "$top_srcdir/examples/outoftree/Makefile" "$tmp/"
-PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$root
-PKG_CONFIG_LIBDIR=$(dirname "$pc")     # nothing from the system's own .pc files
-export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR
+# The staged folkrnn.pc first; its Requires.private (zlib, openblas) come
+# from the system's .pc files.
+PKG_CONFIG_PATH=$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} PKG_CONFIG_SYSROOT_DIR=$root
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 echo "pkg-config --cflags --libs folkrnn: $(pkg-config --cflags --libs folkrnn)"
 (cd "$tmp" && ${MAKE:-make} hello) || { echo "outoftree: example did not build"; exit 1; }
 LD_LIBRARY_PATH=$(dirname "$lib") "$tmp/hello" || { echo "outoftree: example failed"; exit 1; }

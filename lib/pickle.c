@@ -329,6 +329,8 @@ static int op_frame(struct vm *vm)
 /* Append n values to a container's items (in the arena, doubling). */
 static int seq_append(struct vm *vm, struct fr_pk *c, struct fr_pk *const *vals, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (c->u.seq.n + n > c->u.seq.cap) {
         size_t cap = c->u.seq.cap ? c->u.seq.cap : 4;
         while (cap < c->u.seq.n + n)
@@ -1150,7 +1152,7 @@ const struct fr_pk *fr_pk_find_unplain(const struct fr_pickle *p, const struct f
         if (x->type == FR_PK_DTYPE || x->type == FR_PK_GLOBAL ||
             (x->type == FR_PK_ARRAY && !x->u.arr->built)) {
             found = x;
-        } else if (is_container(x)) {
+        } else if (is_container(x) && x->u.seq.n) {
             if (n + x->u.seq.n > cap) {
                 while (cap < n + x->u.seq.n)
                     cap *= 2;

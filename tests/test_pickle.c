@@ -1014,7 +1014,7 @@ END_TEST
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -1113,9 +1113,13 @@ START_TEST(v2_size_speed)
     }
     fprintf(stderr, "v2-size pickle, %.1f MB: read %.1f ms, load %.1f ms\n", b.n / 1e6,
             best_read * 1e3, best_load * 1e3);
-    /* Load includes its own read; allow for a busy shared machine. */
-    ck_assert_msg(best_load < 4 * best_read + 0.05, "load %.3f s, read %.3f s", best_load,
+    /* CPU times, so other processes matter less.  Load includes its own
+       read, a copy of every weight and the parse; the bound catches
+       anything quadratic or per-element beyond that, not noise. */
+#ifndef __SANITIZE_ADDRESS__
+    ck_assert_msg(best_load < 6 * best_read + 0.03, "load %.3f s, read %.3f s", best_load,
                   best_read);
+#endif
     unlink(path);
     free(again);
     free(b.p);

@@ -893,6 +893,193 @@ FOLKRNN_API void folkrnn_beam_free(folkrnn_beam *b);
    7. Training                                                lib/train*.c
    ====================================================================== */
 
+/* Training follows folk-rnn's recipe (config5 of the folk-rnn repository)
+   unless told otherwise; doc/training.md explains each choice.  A trainer
+   is configured with options and data, then runs; it never prints: progress
+   goes to a callback.
+
+   The loss of a batch is the mean over its tunes of each tune's summed
+   negative log-likelihood (natural log) of its tokens and </s>, the input
+   being <s> and the tokens.  Reported losses "per token" are the summed NLL
+   divided by the number of predicted tokens. */
+
+typedef struct folkrnn_trainer folkrnn_trainer;
+
+/* Numeric options (folkrnn_trainer_set).  Defaults in brackets. */
+enum folkrnn_train_option {
+    FOLKRNN_TRAIN_CELL = 0,          /* FOLKRNN_CELL_LSTM or _GRU [LSTM] */
+    FOLKRNN_TRAIN_LAYERS,            /* recurrent layers [3] */
+    FOLKRNN_TRAIN_UNITS,             /* units per layer [512] */
+    FOLKRNN_TRAIN_DROPOUT,           /* dropout probability after each layer, [0, 1) [0.5] */
+    FOLKRNN_TRAIN_EPOCHS,            /* epochs to reach (counted from the start) [100] */
+    FOLKRNN_TRAIN_BATCH_SIZE,        /* tunes per batch [64] */
+    FOLKRNN_TRAIN_LEARNING_RATE,     /* RMSProp learning rate [0.003] */
+    FOLKRNN_TRAIN_LR_DECAY,          /* factor applied after each epoch past DECAY_AFTER [0.97] */
+    FOLKRNN_TRAIN_LR_DECAY_AFTER,    /* decay after epoch e (0-based) when e > this [20] */
+    FOLKRNN_TRAIN_RMS_RHO,           /* RMSProp rho [0.9] */
+    FOLKRNN_TRAIN_RMS_EPSILON,       /* RMSProp epsilon [1e-6] */
+    FOLKRNN_TRAIN_GRAD_CLIP,         /* Lasagne grad_clipping, 0 = none [5] */
+    FOLKRNN_TRAIN_FORGET_BIAS,       /* initial LSTM forget-gate bias [5] */
+    FOLKRNN_TRAIN_SEED,              /* seed of initialisation, batch order, dropout,
+                                        an integer in [0, 2^53) [1] */
+    FOLKRNN_TRAIN_THREADS,           /* BLAS threads, 0 = leave as they are [0] */
+    FOLKRNN_TRAIN_VALID_FRACTION,    /* share of tunes held out for validation [0.05] */
+    FOLKRNN_TRAIN_SPLIT_SEED,        /* numpy RandomState seed of the split [42] */
+    FOLKRNN_TRAIN_MAX_TUNE_TOKENS,   /* leave out longer tunes, 0 = keep all [0] */
+    FOLKRNN_TRAIN_MAX_POSITIONS,     /* memory bound: a batch with more (tune, step)
+                                        positions is computed in parts, with the
+                                        same result [16384] */
+    FOLKRNN_TRAIN_CHECKPOINT_BATCHES,/* checkpoint every N batches, 0 = not by count [0] */
+    FOLKRNN_TRAIN_CHECKPOINT_SECONDS /* checkpoint every N seconds of training, 0 = not
+                                        by time [600]; also at each epoch's end */
+};
+
+/* A new trainer with the defaults above and no data.  Caller frees with
+   folkrnn_trainer_free.  Errors: FOLKRNN_E_INVALID (NULL), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_new(folkrnn_trainer **out);
+
+/* Free a trainer and everything it owns, the model included (take it with
+   folkrnn_trainer_take_model first to keep it).  NULL is a no-op. */
+FOLKRNN_API void folkrnn_trainer_free(folkrnn_trainer *t);
+
+/* Set a numeric option.  Architecture options (CELL, LAYERS, UNITS,
+   FORGET_BIAS) cannot change once the trainer has a model, and data options
+   (VALID_FRACTION, SPLIT_SEED, MAX_TUNE_TOKENS, BATCH_SIZE) once data is
+   set.  Errors: FOLKRNN_E_INVALID (NULL, unknown option, value outside its
+   domain, or too late, each named in the message). */
+FOLKRNN_API int folkrnn_trainer_set(folkrnn_trainer *t, int option, double value);
+
+/* The current value of an option (NaN for an unknown option or NULL t). */
+FOLKRNN_API double folkrnn_trainer_get(const folkrnn_trainer *t, int option);
+
+/* The training data: a text of tunes separated by blank lines, tokens
+   separated by blanks (spaces, tabs), as folk-rnn's data_v2.  The trainer
+   adds <s> before and </s> after each tune.  Token ids follow vocab[nvocab]
+   (e.g. folkrnn_v2_vocab.txt, so ids match the released v2 model; may be
+   NULL/0), then <s> and </s> if missing, then tokens the data brings in
+   order of first appearance.  When the trainer already has a model
+   (folkrnn_trainer_set_model or resume), the model's vocabulary is used and
+   vocab must be NULL.  name is used in messages ("data.txt:12: ...") and
+   provenance; text is copied.  May be called once.
+   Errors: FOLKRNN_E_INVALID (NULL, called twice, vocab given with a model),
+   FOLKRNN_E_PARSE (control bytes, <s> or </s> inside a tune, a token outside
+   a model's vocabulary, no tunes: each with the line),
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_set_data(folkrnn_trainer *t, const char *text, size_t len,
+                                         const char *name, const char *const *vocab, int nvocab);
+
+/* As folkrnn_trainer_set_data from files: data_path, and vocab_path (one
+   token per line; NULL for none).  Errors: as set_data, plus FOLKRNN_E_IO,
+   FOLKRNN_E_PARSE for an empty line, blank inside a token or duplicate in
+   the vocabulary file. */
+FOLKRNN_API int folkrnn_trainer_set_data_file(folkrnn_trainer *t, const char *data_path,
+                                              const char *vocab_path);
+
+/* Fine-tune: train a copy of m (one-hot input only) instead of a freshly
+   initialised model; architecture options are taken from m.  Call before
+   the data.  m stays the caller's.
+   Errors: FOLKRNN_E_INVALID (NULL, data or model already set),
+   FOLKRNN_E_UNSUPPORTED (dense embedding), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_set_model(folkrnn_trainer *t, const folkrnn_model *m);
+
+/* Where to write checkpoints (copied); NULL for none.  A checkpoint is
+   written atomically (temporary file, fsync, rename) every
+   CHECKPOINT_BATCHES batches / CHECKPOINT_SECONDS seconds and after every
+   epoch, and holds everything needed to continue bit for bit: weights,
+   RMSProp state, learning rate, position in the epoch, losses so far, the
+   options and the data's SHA-256.  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_set_checkpoint(folkrnn_trainer *t, const char *path);
+
+/* Continue from a checkpoint: loads the model, optimiser state, options and
+   position.  Call before setting data (the data must then have the
+   checkpoint's SHA-256); options set afterwards (EPOCHS, THREADS,
+   checkpointing) override the checkpoint's.  Given the same data and
+   threads = 1, a resumed run ends with exactly the weights of an
+   uninterrupted one.
+   Errors: FOLKRNN_E_INVALID (NULL, model or data already set), FOLKRNN_E_IO,
+   FOLKRNN_E_FORMAT (not a checkpoint, truncated or corrupt: checksum
+   mismatch, named in the message), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_resume(folkrnn_trainer *t, const char *checkpoint_path);
+
+/* Write a checkpoint now (e.g. after folkrnn_trainer_run was stopped by the
+   callback).  Errors: FOLKRNN_E_INVALID (no model yet), FOLKRNN_E_IO,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_trainer_save_checkpoint(folkrnn_trainer *t, const char *path);
+
+/* Progress events. */
+enum folkrnn_train_event {
+    FOLKRNN_TRAIN_EVENT_BATCH = 0,      /* a batch was trained */
+    FOLKRNN_TRAIN_EVENT_EPOCH = 1,      /* an epoch ended and was validated */
+    FOLKRNN_TRAIN_EVENT_CHECKPOINT = 2  /* a checkpoint was written */
+};
+
+/* What the progress callback is told; valid during the call.  Fields are
+   only ever appended, so do not copy the structure by value. */
+typedef struct folkrnn_train_progress {
+    int event;                 /* FOLKRNN_TRAIN_EVENT_* */
+    int epoch;                 /* current epoch, 0-based */
+    int epochs;                /* epochs to reach */
+    long batch;                /* batches done in this epoch */
+    long batches;              /* batches per epoch */
+    double batch_loss;         /* BATCH: mean over tunes of summed NLL */
+    double batch_token_loss;   /* BATCH: NLL per token of the batch */
+    double train_token_loss;   /* NLL per token over the epoch so far (dropout on) */
+    double valid_token_loss;   /* EPOCH: validation NLL per token (dropout off); NaN if none */
+    double valid_loss;         /* EPOCH: validation mean over tunes of summed NLL; NaN if none */
+    double learning_rate;      /* learning rate in use */
+    double tokens_per_second;  /* training throughput of this run */
+    double elapsed_seconds;    /* training time, resumed runs included */
+    double eta_seconds;        /* estimated time to the last epoch's end */
+    const char *checkpoint;    /* CHECKPOINT: path written */
+} folkrnn_train_progress;
+
+/* Return 0 to go on; non-zero stops folkrnn_trainer_run at once (no
+   checkpoint is written: call folkrnn_trainer_save_checkpoint for one). */
+typedef int (*folkrnn_train_progress_fn)(const folkrnn_train_progress *p, void *user);
+
+/* Install the progress callback (NULL for none); user is passed back. */
+FOLKRNN_API int folkrnn_trainer_set_progress(folkrnn_trainer *t, folkrnn_train_progress_fn fn,
+                                             void *user);
+
+/* Train until EPOCHS epochs are done.  Builds and initialises the model
+   first if there is none.  After each epoch the model's metadata holds the
+   provenance (doc/training.md): training.data_sha256, training.recipe
+   (JSON), training.epochs, training.losses_train and training.losses_valid
+   (JSON arrays, NLL per token per epoch), training.wall_seconds, ...
+   Errors: FOLKRNN_E_INVALID (no data; data differs from a checkpoint's),
+   FOLKRNN_E_NOMEM, FOLKRNN_E_IO (checkpoint), FOLKRNN_E_NUMERIC (the loss
+   became NaN or infinite: the learning rate is too high),
+   FOLKRNN_E_HOOK (the callback asked to stop; the trainer can run again
+   or save a checkpoint). */
+FOLKRNN_API int folkrnn_trainer_run(folkrnn_trainer *t);
+
+/* The model being trained, borrowed (NULL before run/resume/set_model).
+   Read it between runs, or from the callback of the same thread. */
+FOLKRNN_API folkrnn_model *folkrnn_trainer_model(folkrnn_trainer *t);
+
+/* Epochs completed, and the per-token losses of epoch e (0-based); either
+   output may be NULL; valid is NaN without validation.
+   Errors: FOLKRNN_E_INVALID (NULL t), FOLKRNN_E_RANGE (e not completed). */
+FOLKRNN_API int folkrnn_trainer_epochs_done(const folkrnn_trainer *t);
+FOLKRNN_API int folkrnn_trainer_epoch_loss(const folkrnn_trainer *t, int e, double *train,
+                                           double *valid);
+
+/* The loss of a batch of tunes and, when grad is not NULL, its gradient:
+   tunes[i] (lens[i] ids each, <s> and </s> included, at least 2) are fed
+   and predicted as in training, with dropout probability p (masks drawn
+   from dropout_seed) and Lasagne gradient clipping clip (0 = none).
+   *loss = mean over the tunes of summed NLL; grad must be a model of m's
+   architecture (e.g. a clone): d loss / d param is ADDED to its gate
+   weights, biases and dense layer (initial states and embedding untouched).
+   For gradient checks, saliency and custom optimisers.
+   Errors: FOLKRNN_E_INVALID (NULL, ntunes < 1, a tune shorter than 2,
+   architectures differ), FOLKRNN_E_RANGE (a token id),
+   FOLKRNN_E_UNSUPPORTED (dense embedding), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_model_loss_grad(const folkrnn_model *m, int ntunes,
+                                        const int *const *tunes, const int *lens,
+                                        double dropout, unsigned long long dropout_seed,
+                                        double clip, double *loss, folkrnn_model *grad);
+
 /* ==== end of section 7 ==== */
 
 /* ======================================================================

@@ -26,6 +26,7 @@ folkrnn_model *cli_load_model(const char *cmd, const char *explicit_path);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_beam(int argc, char **argv);

@@ -13,6 +13,7 @@ static const struct subcommand subcommands[] = {
     {"info", cmd_info, "describe a model: architecture, vocabulary, parameters, metadata"},
     {"convert", cmd_convert, "convert a model (e.g. folk-rnn pickle) to safetensors, optionally .gz"},
     {"tokens", cmd_tokens, "convert tunes between token text and ABC, count bars"},
+    {"train", cmd_train, "train a model on a corpus of tunes (folk-rnn config5 recipe)"},
     {"sample", cmd_sample, "draw tunes: folk-rnn's own sampler, templates, bias, suppression"},
     {"score", cmd_score, "log-likelihood and perplexity of tunes under a model"},
     {"beam", cmd_beam, "most probable continuations and the probability mass left unvisited"},

@@ -39,6 +39,7 @@ struct fr_pickle {
     struct fr_pk *small_ints[256];  /* BININT1 values, made on first use and shared */
     const struct fr_pk *root;
     int protocol;
+    unsigned char *plain; /* [nvalues bits] values fr_pk_find_unplain found plain */
 };
 
 #define ARENA_BLOCK 65536
@@ -81,6 +82,7 @@ void fr_pickle_free(struct fr_pickle *p)
         free(b);
         b = next;
     }
+    free(p->plain);
     free(p);
 }
 
@@ -1132,23 +1134,29 @@ static int is_container(const struct fr_pk *v)
            v->type == FR_PK_DICT;
 }
 
-const struct fr_pk *fr_pk_find_unplain(const struct fr_pickle *p, const struct fr_pk *v, int *oom)
+const struct fr_pk *fr_pk_find_unplain(struct fr_pickle *p, const struct fr_pk *v, int *oom)
 {
     *oom = 0;
-    unsigned char *seen = calloc((p->nvalues + 7) / 8, 1);
+    /* Marks persist across calls: a walk that finds nothing leaves every
+       value it reached marked plain, so later walks stop there and all walks
+       together visit each value once. */
+    if (!p->plain && !(p->plain = calloc((p->nvalues + 7) / 8, 1))) {
+        *oom = 1;
+        return NULL;
+    }
     size_t cap = 64, n = 0;
     const struct fr_pk **todo = malloc(cap * sizeof *todo);
     const struct fr_pk *found = NULL;
-    if (!seen || !todo) {
+    if (!todo) {
         *oom = 1;
-        goto done;
+        return NULL;
     }
     todo[n++] = v;
     while (n && !found) {
         const struct fr_pk *x = todo[--n];
-        if (seen[x->id / 8] & (1u << x->id % 8))
+        if (p->plain[x->id / 8] & (1u << x->id % 8))
             continue;
-        seen[x->id / 8] |= (unsigned char)(1u << x->id % 8);
+        p->plain[x->id / 8] |= (unsigned char)(1u << x->id % 8);
         if (x->type == FR_PK_DTYPE || x->type == FR_PK_GLOBAL ||
             (x->type == FR_PK_ARRAY && !x->u.arr->built)) {
             found = x;
@@ -1159,7 +1167,7 @@ const struct fr_pk *fr_pk_find_unplain(const struct fr_pickle *p, const struct f
                 const struct fr_pk **t = realloc(todo, cap * sizeof *todo);
                 if (!t) {
                     *oom = 1;
-                    goto done;
+                    break;
                 }
                 todo = t;
             }
@@ -1167,8 +1175,6 @@ const struct fr_pk *fr_pk_find_unplain(const struct fr_pickle *p, const struct f
             n += x->u.seq.n;
         }
     }
-done:
-    free(seen);
     free(todo);
     return found;
 }

@@ -112,9 +112,9 @@ int fr_pk_integer(const struct fr_pk *v, int64_t *out);
 const char *fr_pk_type_name(const struct fr_pk *v);
 /* The first value inside v (or v itself) that is not plain data: a dtype, a
    global, an array still waiting for BUILD.  NULL when v is plain data, or
-   when memory ran out (*oom set).  Walks without recursion; cycles are fine. */
-const struct fr_pk *fr_pk_find_unplain(const struct fr_pickle *p, const struct fr_pk *v,
-                                       int *oom);
+   when memory ran out (*oom set).  Walks without recursion; cycles are fine.
+   Marks what it visits in p, so many calls cost one walk of the tree. */
+const struct fr_pk *fr_pk_find_unplain(struct fr_pickle *p, const struct fr_pk *v, int *oom);
 
 /* Convert a built array of rows x cols elements (any dims whose product is
    rows * cols) to float32 in row-major order: row r goes to dst + r * ld.

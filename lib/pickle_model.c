@@ -450,7 +450,7 @@ static char *meta_text(const struct fr_pk *v, int *oom)
     return s;
 }
 
-static int set_meta_entry(const struct fr_pickle *pk, struct folkrnn_model *m,
+static int set_meta_entry(struct fr_pickle *pk, struct folkrnn_model *m,
                           const struct fr_pk *key, const struct fr_pk *val)
 {
     int oom, rc = 0;
@@ -474,7 +474,7 @@ static int set_meta_entry(const struct fr_pickle *pk, struct folkrnn_model *m,
     return rc;
 }
 
-static int read_metadata(const struct fr_pickle *pk, const struct fr_pk *dict,
+static int read_metadata(struct fr_pickle *pk, const struct fr_pk *dict,
                          struct folkrnn_model *m)
 {
     if (fr_pk_len(dict) > MAX_META_KEYS)
@@ -509,7 +509,7 @@ static int read_params(const struct fr_pk *root, struct params *pv)
     return 0;
 }
 
-static int build_model(const struct fr_pickle *pk, struct folkrnn_model **out)
+static int build_model(struct fr_pickle *pk, struct folkrnn_model **out)
 {
     const struct fr_pk *root = fr_pickle_root(pk);
     if (root->type != FR_PK_DICT)

@@ -870,6 +870,45 @@ START_TEST(extra_metadata)
 }
 END_TEST
 
+/* float32 metadata is written by the library's own %.9g: compare it with
+   printf's on values of every magnitude. */
+START_TEST(float32_text)
+{
+    enum { N = 4000 };
+    double *v = malloc(N * sizeof *v);
+    uint32_t seed = 5;
+    char *want = malloc(N * 24 + 2), num[40];
+    size_t len = 0;
+    want[len++] = '[';
+    for (int k = 0; k < N; k++) {
+        uint32_t u;
+        float f;
+        do {
+            seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
+            u = k < N / 2 ? seed : 0x2f800000u + (uint32_t)k * 0x9e37u; /* 1e-10 .. */
+            memcpy(&f, &u, 4);
+        } while (!isfinite(f));
+        v[k] = f;
+        len += (size_t)snprintf(want + len, 40, "%s", k ? ", " : "");
+        snprintf(num, sizeof num, "%.9g", (double)f);
+        len += (size_t)snprintf(want + len, 40, "%s", num);
+    }
+    want[len++] = ']';
+    want[len] = 0;
+    struct buf x = {.dialect = D_PY2};
+    struct arr a = {.ndim = 1, .shape = {N, 0}, .values = v, .descr = "f4", .order = '<'};
+    pk_array(&x, &a);
+    struct spec s = {.dialect = D_PY2, .extra = (const char *)x.p, .nextra = x.n};
+    folkrnn_model *m;
+    ck_assert_ok(load_spec(&s, &m));
+    ck_assert_str_eq(folkrnn_model_meta(m, "extra"), want);
+    folkrnn_model_free(m);
+    free(x.p);
+    free(want);
+    free(v);
+}
+END_TEST
+
 /* ======================================================================
    shapes and vocabulary
    ====================================================================== */
@@ -1142,6 +1181,7 @@ int main(void)
     tcase_add_test(tc, memo);
     tcase_add_test(tc, nesting_and_cycles);
     tcase_add_test(tc, extra_metadata);
+    tcase_add_test(tc, float32_text);
     tcase_add_test(tc, wrong_shapes);
     tcase_add_test(tc, bad_token2idx);
     tcase_add_test(tc, null_arguments);

@@ -6,14 +6,18 @@
 
 Model: load, build (Model.new), clone, save, vocabulary, parameters as
 numpy views.  State: streams stepping through a model, hooks that read and
-change activations (add_hook), copies.  Errors raise FolkRNNError carrying
-the library's message.  The library is found through $FOLKRNN_LIB or the
+change activations (add_hook), copies.  Vocab: token text and ABC in and
+out, bar counting.  Sampler, score, beam_search: tunes drawn, scored and
+searched.  folkrnn.analysis: SVD, PCA, correlations, spectra on numpy
+arrays.  Errors raise FolkRNNError carrying the library's message.  The library is found through $FOLKRNN_LIB or the
 dynamic loader's path (libfolkrnn.so.0).
 """
 from ._lib import (FolkRNNError, IDLE, OK, E_INVALID, E_NOMEM, E_IO, E_FORMAT,
                    E_UNSUPPORTED, E_SHAPE, E_RANGE, E_HOOK, E_NUMERIC, E_PARSE, has)
 from ._core import Model, State, Event, POINTS, PARAMS, default_model_path
-from . import _lib
+from ._text import Vocab, Bars, token_class, token_midi, token_duration, WILDCARD
+from ._sample import Sampler, Tune, Leaf, score, beam_search
+from . import _lib, analysis
 
 __version__ = "0.1.0"
 

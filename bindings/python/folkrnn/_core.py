@@ -277,11 +277,36 @@ class Model:
         call("folkrnn_model_set_meta", self._handle, encode(key),
              None if value is None else encode(value))
 
-    # ---- states --------------------------------------------------------
+    # ---- states, text, sampling ---------------------------------------
 
     def state(self, nstreams=1):
         """A new State of nstreams independent streams at the initial state."""
         return State(self, nstreams)
+
+    def vocabulary(self):
+        """The model's Vocab (for parsing and rendering text and ABC, and
+        counting bars), made once and kept."""
+        if getattr(self, "_vocabulary", None) is None:
+            from ._text import Vocab
+            self._vocabulary = Vocab.from_model(self)
+        return self._vocabulary
+
+    def parse(self, text, wildcard=False):
+        """Token text to ids (see Vocab.parse)."""
+        return self.vocabulary().parse(text, wildcard)
+
+    def render(self, ids):
+        """ids to token text."""
+        return self.vocabulary().render(ids)
+
+    def abc(self, ids, number=1, title=None):
+        """ids as a complete ABC tune."""
+        return self.vocabulary().abc(ids, number, title)
+
+    def sampler(self, **settings):
+        """A new Sampler of this model (settings: see Sampler)."""
+        from ._sample import Sampler
+        return Sampler(self, **settings)
 
     def __repr__(self):
         if self._h is None:
@@ -311,12 +336,16 @@ class State:
     """One or more independent streams stepping through a model
     (folkrnn_state).  Use one State per thread.  Made by Model.state()."""
 
-    def __init__(self, model, nstreams=1):
-        h = c_void_p()
-        call("folkrnn_state_new", model._handle, nstreams, byref(h))
+    def __init__(self, model, nstreams=1, *, _borrowed=None):
+        if _borrowed is None:
+            h = c_void_p()
+            call("folkrnn_state_new", model._handle, nstreams, byref(h))
+        else:
+            h = c_void_p(_borrowed)   # owned by a sampler: never freed here
         self._h = h
+        self._owned = _borrowed is None
         self.model = model          # the C state borrows the model: keep it alive
-        self.nstreams = nstreams
+        self.nstreams = fn("folkrnn_state_nstreams")(h)
         self._vocab_size = model.vocab_size
         self._hooks = {}            # hook id -> (ctypes callback, Python fn)
         self._hook_error = None     # exception raised inside a hook this step
@@ -332,7 +361,8 @@ class State:
         """Free the state and drop its hooks."""
         if getattr(self, "_h", None) is None:
             return
-        fn("folkrnn_state_free")(self._h)
+        if self._owned:
+            fn("folkrnn_state_free")(self._h)
         self._h = None
         self._hooks.clear()
 

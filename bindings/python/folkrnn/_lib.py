@@ -11,7 +11,7 @@ import ctypes
 import ctypes.util
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
-                    c_long, c_size_t, c_void_p)
+                    c_long, c_size_t, c_ulonglong, c_void_p)
 
 SONAME = "libfolkrnn.so.0"
 
@@ -57,10 +57,20 @@ class Matrix(Structure):
                 ("data", POINTER(c_double)), ("owner", c_int)]
 
 
+class BeamOpts(Structure):
+    """struct folkrnn_beam_opts; set by folkrnn_beam_opts_init (size first)."""
+    _fields_ = [("size", c_size_t), ("depth", c_int), ("width", c_int),
+                ("width_fraction", c_double), ("floor", c_double), ("temperature", c_double)]
+
+
+_matrix = POINTER(Matrix)
+
 HOOK_FN = CFUNCTYPE(c_int, POINTER(HookEvent), POINTER(c_float), c_void_p)
 
 _model = c_void_p
 _state = c_void_p
+_vocab = c_void_p
+_sampler = c_void_p
 _p = POINTER
 _fp = POINTER(c_float)
 
@@ -110,6 +120,80 @@ PROTOTYPES = {
     "folkrnn_hook_point_from_name": (c_int, [c_char_p]),
     "folkrnn_state_add_hook": (c_int, [_state, c_int, c_int, HOOK_FN, c_void_p]),
     "folkrnn_state_remove_hook": (c_int, [_state, c_int]),
+    # 5. vocabulary, token text and ABC, bars
+    "folkrnn_token_class": (c_int, [c_char_p]),
+    "folkrnn_token_class_name": (c_char_p, [c_int]),
+    "folkrnn_token_class_from_name": (c_int, [c_char_p]),
+    "folkrnn_model_token_class": (c_int, [_model, c_int]),
+    "folkrnn_token_midi": (c_int, [c_char_p, c_char_p]),
+    "folkrnn_token_duration": (c_int, [c_char_p, _p(c_int), _p(c_int)]),
+    "folkrnn_vocab_new": (c_int, [_p(c_char_p), c_int, _p(_vocab)]),
+    "folkrnn_vocab_from_model": (c_int, [_model, _p(_vocab)]),
+    "folkrnn_vocab_v2": (c_int, [_p(_vocab)]),
+    "folkrnn_vocab_free": (None, [_vocab]),
+    "folkrnn_vocab_size": (c_int, [_vocab]),
+    "folkrnn_vocab_token": (c_char_p, [_vocab, c_int]),
+    "folkrnn_parse_tokens": (c_int, [_vocab, c_char_p, c_int, _p(c_int), c_int]),
+    "folkrnn_parse_abc": (c_int, [_vocab, c_char_p, c_int, _p(c_int), c_int]),
+    "folkrnn_render_tokens": (c_int, [_vocab, _p(c_int), c_int, c_char_p, c_size_t]),
+    "folkrnn_render_abc": (c_int, [_vocab, _p(c_int), c_int, c_int, c_char_p, c_char_p,
+                                   c_size_t]),
+    "folkrnn_bars_count": (c_int, [_vocab, _p(c_int), c_int, _p(c_void_p)]),
+    "folkrnn_bars_free": (None, [c_void_p]),
+    "folkrnn_bars_summary": (c_int, [c_void_p, _p(c_int), _p(c_int), _p(c_double)]),
+    "folkrnn_bars_bar": (c_int, [c_void_p, c_int, _p(c_int), _p(c_int), _p(c_int), _p(c_long),
+                                 _p(c_long), _p(c_long), _p(c_long)]),
+    "folkrnn_bars_faults": (c_int, [c_void_p]),
+    "folkrnn_bars_nfaults": (c_int, [c_void_p]),
+    "folkrnn_bars_fault": (c_int, [c_void_p, c_int, _p(c_int), _p(c_int)]),
+    "folkrnn_bar_kind_name": (c_char_p, [c_int]),
+    "folkrnn_fault_name": (c_char_p, [c_int]),
+    # 6. sampling, scoring, beam search
+    "folkrnn_sampler_new": (c_int, [_model, _p(_sampler)]),
+    "folkrnn_sampler_free": (None, [_sampler]),
+    "folkrnn_sampler_state": (_state, [_sampler]),
+    "folkrnn_sampler_set_streams": (c_int, [_sampler, c_int]),
+    "folkrnn_sampler_set_temperature": (c_int, [_sampler, c_double]),
+    "folkrnn_sampler_set_rng": (c_int, [_sampler, c_int]),
+    "folkrnn_sampler_set_seed": (c_int, [_sampler, c_ulonglong]),
+    "folkrnn_sampler_set_meter": (c_int, [_sampler, c_int]),
+    "folkrnn_sampler_set_mode": (c_int, [_sampler, c_int]),
+    "folkrnn_sampler_set_prime": (c_int, [_sampler, _p(c_int), c_int]),
+    "folkrnn_sampler_set_template": (c_int, [_sampler, _p(c_int), c_int]),
+    "folkrnn_sampler_bias_token": (c_int, [_sampler, c_int, c_double]),
+    "folkrnn_sampler_bias_class": (c_int, [_sampler, c_int, c_double]),
+    "folkrnn_sampler_suppress_token": (c_int, [_sampler, c_int, c_long, c_long]),
+    "folkrnn_sampler_suppress_class": (c_int, [_sampler, c_int, c_long, c_long]),
+    "folkrnn_sampler_clear_suppress": (c_int, [_sampler]),
+    "folkrnn_sampler_set_top_k": (c_int, [_sampler, c_int]),
+    "folkrnn_sampler_set_top_p": (c_int, [_sampler, c_double]),
+    "folkrnn_sampler_set_max_len": (c_int, [_sampler, c_int]),
+    "folkrnn_sample": (c_int, [_sampler, c_int, _p(c_void_p)]),
+    "folkrnn_tunes_count": (c_int, [c_void_p]),
+    "folkrnn_tunes_tokens": (_p(c_int), [c_void_p, c_int, _p(c_int)]),
+    "folkrnn_tunes_ended": (c_int, [c_void_p, c_int]),
+    "folkrnn_tunes_free": (None, [c_void_p]),
+    "folkrnn_score": (c_int, [_state, _p(c_int), _p(c_int), c_int, c_int, _p(c_double),
+                              _p(c_double)]),
+    "folkrnn_beam_opts_init": (None, [_p(BeamOpts)]),
+    "folkrnn_beam_search": (c_int, [_model, _p(c_int), c_int, _p(BeamOpts), _p(c_void_p)]),
+    "folkrnn_beam_count": (c_int, [c_void_p]),
+    "folkrnn_beam_leaf": (_p(c_int), [c_void_p, c_int, _p(c_int), _p(c_double)]),
+    "folkrnn_beam_mass": (c_int, [c_void_p, _p(c_double), _p(c_double), _p(c_double)]),
+    "folkrnn_beam_free": (None, [c_void_p]),
+    # 8. analysis
+    "folkrnn_matrix_view": (c_int, [_p(c_double), c_int, c_int, c_int, _p(_matrix)]),
+    "folkrnn_matrix_free": (None, [_matrix]),
+    "folkrnn_gram": (c_int, [_matrix, c_int, c_int, _p(_matrix)]),
+    "folkrnn_corr_columns": (c_int, [_matrix, c_int, _p(_matrix)]),
+    "folkrnn_svd": (c_int, [_matrix, _p(c_double), _p(_matrix), _p(_matrix)]),
+    "folkrnn_eig_sym": (c_int, [_matrix, _p(c_double), _p(_matrix)]),
+    "folkrnn_pca": (c_int, [_matrix, c_int, _p(_matrix), _p(c_double), _p(c_double),
+                            _p(c_double)]),
+    "folkrnn_window": (c_int, [c_int, c_int, _p(c_double)]),
+    "folkrnn_periodogram": (c_int, [_p(c_double), c_int, c_int, c_int, _p(c_double)]),
+    "folkrnn_unit_spectra": (c_int, [_matrix, c_int, c_int, c_int, _p(_matrix)]),
+    "folkrnn_band_share": (c_int, [_matrix, c_int, c_double, c_double, _p(c_double)]),
 }
 
 

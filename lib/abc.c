@@ -293,8 +293,10 @@ static int needs_space(const folkrnn_vocab *v, int a, int b)
     return fr_vocab_match(v, joined, la + lb, &matched) != a;
 }
 
-/* Bars per line of rendered ABC: short lines for people and for abcm2ps. */
+/* A line of rendered ABC is full after this many bar lines or characters:
+   short lines for people and for abcm2ps. */
 #define BARS_PER_LINE 4
+#define CHARS_PER_LINE 60
 
 /* The header: X, T, L, then the meter and mode tokens that come before the
    body as field lines (K:C when there is no mode).  Returns the index of
@@ -329,6 +331,8 @@ static int render_header(const folkrnn_vocab *v, const int *ids, int n, int numb
     return i;
 }
 
+/* Lines break after a bar line (never right before another), or before an
+   ending's bar line so that "|2" stays with its music. */
 static void render_body(const folkrnn_vocab *v, const int *ids, int first, int n,
                         struct text_out *o)
 {
@@ -343,18 +347,24 @@ static void render_body(const folkrnn_vocab *v, const int *ids, int first, int n
             continue;
         int is_bar = cls == FOLKRNN_TOKEN_BAR;
         int is_field = cls == FOLKRNN_TOKEN_METER || cls == FOLKRNN_TOKEN_MODE;
-        if (o->line_used && (space || is_bar || (prev >= 0 && !is_field && needs_space(v, prev, id))))
+        int is_ending = is_bar && (fr_bar_shape(v->tokens[id]) & FR_BAR_ENDING);
+        int full = bars_on_line >= BARS_PER_LINE || o->line_used >= CHARS_PER_LINE;
+        if (is_ending && full) {
+            put_str(o, "\n");
+            bars_on_line = 0;
+        } else if (o->line_used &&
+                   (space || is_bar || (prev >= 0 && !is_field && needs_space(v, prev, id)))) {
             put_str(o, " ");
+        }
         put_str(o, is_field ? "[" : "");
         put_str(o, v->tokens[id]);
         put_str(o, is_field ? "]" : "");
         prev = is_bar || is_field ? -1 : id;
         space = is_bar;
         bars_on_line += is_bar;
-        /* Lines break after a bar line, never before another or an ending's music. */
+        full = bars_on_line >= BARS_PER_LINE || o->line_used >= CHARS_PER_LINE;
         int next_is_bar = i + 1 < n && v->cls[ids[i + 1]] == FOLKRNN_TOKEN_BAR;
-        if (is_bar && bars_on_line >= BARS_PER_LINE && !next_is_bar &&
-            !(fr_bar_shape(v->tokens[id]) & FR_BAR_ENDING)) {
+        if (is_bar && !is_ending && full && !next_is_bar) {
             put_str(o, "\n");
             bars_on_line = 0;
             space = 0;

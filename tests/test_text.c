@@ -362,11 +362,12 @@ START_TEST(render_abc_by_hand)
     int n = parse_v2(v, "<s> M:6/8 K:Cdor |: c | f 3/2 a /2 c f 2 a | A 2> B c [ E G ] 2 z | "
                         "(3 A B c c 3 | f 3 f 2 :| |1 G 6 :| |2 M:3/4 K:Cmix E 6 | </s> G", ids, 128);
     /* Header lines from the leading tokens; bar lines between spaces; a
-       line end after the 4th bar line (not before a bar line or an
-       ending's music); inline fields later; nothing after </s>. */
+       line end after the 4th bar line (not right before another bar line)
+       or before an ending's bar line; inline fields later; nothing after
+       </s>. */
     const char *expect = "X:7\nT:A tune\nL:1/8\nM:6/8\nK:Cdor\n"
                          "|: c | f3/2a/2cf2a | A2>Bc[EG]2z |\n"
-                         "(3ABcc3 | f3f2 :| |1 G6 :| |2 [M:3/4][K:Cmix]E6 |\n";
+                         "(3ABcc3 | f3f2 :| |1 G6 :|\n|2 [M:3/4][K:Cmix]E6 |\n";
     char buf[512];
     int len = folkrnn_render_abc(v, ids, n, 7, "A tune", buf, sizeof buf);
     ck_assert_int_eq(len, (int)strlen(expect));

@@ -141,3 +141,26 @@ def test_closing_model_closes_its_states(tiny_weights):
         s.step(0)
     with pytest.raises(folkrnn.FolkRNNError):
         m.vocab_size
+
+
+def test_default_model_is_found_beside_the_installed_library(tiny, tmp_path):
+    """Model() without FOLKRNN_MODEL looks in $prefix/share/libfolkrnn of the
+    prefix the loaded library lives under (as `make install` lays it out)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    prefix = tmp_path / "prefix"
+    (prefix / "lib").mkdir(parents=True)
+    (prefix / "share" / "libfolkrnn").mkdir(parents=True)
+    lib = prefix / "lib" / "libfolkrnn.so.0"
+    shutil.copy(os.path.realpath(folkrnn._lib.library_path()), lib)
+    tiny.save(prefix / "share" / "libfolkrnn" / "default.safetensors.gz")
+    env = dict(os.environ, FOLKRNN_LIB=str(lib),
+               PYTHONPATH=os.path.dirname(os.path.dirname(folkrnn.__file__)))
+    env.pop("FOLKRNN_MODEL", None)
+    code = ("import folkrnn; print(folkrnn.default_model_path()); "
+            "print(folkrnn.Model().vocab_size)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == [str(prefix / "share" / "libfolkrnn" / "default.safetensors.gz"), "11"]

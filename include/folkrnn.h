@@ -489,11 +489,13 @@ FOLKRNN_API int folkrnn_render_tokens(const folkrnn_vocab *v, const int *ids, in
      L:1/8
      M:6/8              one line per meter or mode token before the body,
      K:Cdor             as the token says ("K:C" when there is no mode token)
-     |: c | f3/2a/2c f2a | ...   the body, 4 bars a line, ends with a newline
+     |: c | f3/2a/2cf2a | ...    the body, ending with a line end
    Body tokens are joined without spaces (folk-rnn's reading), bar lines
    stand between spaces, and a space separates two tokens whenever joining
-   them would read back differently.  Later meter and mode tokens become
-   inline fields "[M:3/4]" "[K:Cmix]"; "<s>" and "</s>" are left out.
+   them would read back differently.  A line ends after 4 bar lines or 60
+   characters, at a bar line (before "|2" rather than after it).  Later
+   meter and mode tokens become inline fields "[M:3/4]" "[K:Cmix]"; "<s>"
+   and "</s>" are left out.
    folkrnn_parse_abc gives the ids back (without "<s>"/"</s>", and with a
    mode token for the "K:C" line when there was none).  Output as in
    folkrnn_render_tokens.  Errors: as folkrnn_render_tokens
@@ -527,9 +529,12 @@ enum folkrnn_bar_kind {
 enum folkrnn_fault {
     FOLKRNN_FAULT_REPEAT_UNCLOSED = 1 << 0, /* "|:" with no ":|" before the next "|:" or the end */
     FOLKRNN_FAULT_ENDING_UNCLOSED = 1 << 1, /* "|1" not closed (":|" "::" "||" "|]" "|:")
-                                               before "|2" or the end */
-    FOLKRNN_FAULT_ENDING_NO_START = 1 << 2, /* "|1" in a part after ":|" with no "|:" opening it */
-    FOLKRNN_FAULT_BROKEN_UNEQUAL = 1 << 3,  /* broken rhythm between notes of unequal length */
+                                               before "|2" or the end, or "|2" not
+                                               closed before the next "|1" */
+    FOLKRNN_FAULT_ENDING_NO_START = 1 << 2, /* "|1" in a part after ":|" with no "|:" opening it
+                                               (before any "|2": abc2midi's rule) */
+    FOLKRNN_FAULT_BROKEN_UNEQUAL = 1 << 3,  /* broken rhythm between notes of unequal length
+                                               (the middle note of a>b>c as changed by a>b) */
     FOLKRNN_FAULT_BROKEN_DANGLING = 1 << 4, /* broken rhythm without a note on both sides,
                                                or inside a chord */
     FOLKRNN_FAULT_DURATION_DANGLING = 1 << 5, /* a length with no note before it */

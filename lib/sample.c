@@ -35,7 +35,7 @@ struct folkrnn_sampler {
     double temperature;
     int rng_kind;
     unsigned long long seed;
-    long tunes_drawn;       /* since the seed was set: the default kind seeds tune k with seed + k */
+    long tunes_drawn;       /* since the seed was set; the default kind seeds tune k with seed+k */
     folkrnn_rng *numpy_rng; /* the numpy kind's one stream of draws */
     int meter, mode;        /* token ids, -1: not set */
     int *prime, nprime;     /* [nprime] */

@@ -70,8 +70,8 @@ class FolkRnnFast:
         sig = lambda v: 1 / (1 + np.exp(-v))
         for l in range(self.L):
             W = lambda kind, g: self.P["l%d.%s_%s" % (l, kind, g)]
-            pre = {g: np.dot(x, W("W_in_to", g)) + np.dot(h[l], W("W_hid_to", g)) + self.P["l%d.b_%s" % (l, g)]
-                   for g in GATES}
+            pre = {g: np.dot(x, W("W_in_to", g)) + np.dot(h[l], W("W_hid_to", g))
+                   + self.P["l%d.b_%s" % (l, g)] for g in GATES}
             i, f, o = sig(pre["ingate"]), sig(pre["forgetgate"]), sig(pre["outgate"])
             c[l] = np.multiply(f, c[l]) + np.multiply(i, np.tanh(pre["cell"]))
             h[l] = np.multiply(o, np.tanh(c[l]))
@@ -161,13 +161,15 @@ CASES = [
 
 
 def main():
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures", "sample_ref.txt")
+    out_path = (sys.argv[1] if len(sys.argv) > 1
+                else os.path.join(HERE, "fixtures", "sample_ref.txt"))
     tokens, params = read_weights(os.path.join(HERE, "fixtures", "tiny_weights.txt"))
     model = FolkRnnFast(tokens, params)
     lines = ["# made by tests/sample_ref.py from tiny_weights.txt; do not edit"]
     for seed in (0, 1, 42, 123456789, 4294967295):
         r = np.random.RandomState(seed)
-        lines.append("uniform %d %s" % (seed, " ".join(float.hex(r.random_sample()) for _ in range(6))))
+        draws = [float.hex(r.random_sample()) for _ in range(6)]
+        lines.append("uniform %d %s" % (seed, " ".join(draws)))
     prs = np.random.RandomState(5)
     for seed, n in ((7, 137), (8, 11), (9, 3)):
         p = prs.uniform(0, 1, n).astype(np.float32)

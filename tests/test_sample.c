@@ -27,13 +27,20 @@ static int split(char *line, char **f, int cap)
 static int param_of(const char *name, int *layer)
 {
     static const struct { const char *suffix; int which; } names[] = {
-        {"W_in_to_ingate", FOLKRNN_P_W_IN_INGATE},       {"W_hid_to_ingate", FOLKRNN_P_W_HID_INGATE},
-        {"b_ingate", FOLKRNN_P_B_INGATE},                 {"W_in_to_forgetgate", FOLKRNN_P_W_IN_FORGETGATE},
-        {"W_hid_to_forgetgate", FOLKRNN_P_W_HID_FORGETGATE}, {"b_forgetgate", FOLKRNN_P_B_FORGETGATE},
-        {"W_in_to_cell", FOLKRNN_P_W_IN_CELL},           {"W_hid_to_cell", FOLKRNN_P_W_HID_CELL},
-        {"b_cell", FOLKRNN_P_B_CELL},                     {"W_in_to_outgate", FOLKRNN_P_W_IN_OUTGATE},
-        {"W_hid_to_outgate", FOLKRNN_P_W_HID_OUTGATE},   {"b_outgate", FOLKRNN_P_B_OUTGATE},
-        {"cell_init", FOLKRNN_P_CELL_INIT},               {"hid_init", FOLKRNN_P_HID_INIT}};
+        {"W_in_to_ingate", FOLKRNN_P_W_IN_INGATE},
+        {"W_hid_to_ingate", FOLKRNN_P_W_HID_INGATE},
+        {"b_ingate", FOLKRNN_P_B_INGATE},
+        {"W_in_to_forgetgate", FOLKRNN_P_W_IN_FORGETGATE},
+        {"W_hid_to_forgetgate", FOLKRNN_P_W_HID_FORGETGATE},
+        {"b_forgetgate", FOLKRNN_P_B_FORGETGATE},
+        {"W_in_to_cell", FOLKRNN_P_W_IN_CELL},
+        {"W_hid_to_cell", FOLKRNN_P_W_HID_CELL},
+        {"b_cell", FOLKRNN_P_B_CELL},
+        {"W_in_to_outgate", FOLKRNN_P_W_IN_OUTGATE},
+        {"W_hid_to_outgate", FOLKRNN_P_W_HID_OUTGATE},
+        {"b_outgate", FOLKRNN_P_B_OUTGATE},
+        {"cell_init", FOLKRNN_P_CELL_INIT},
+        {"hid_init", FOLKRNN_P_HID_INIT}};
     *layer = 0;
     if (!strcmp(name, "dense.W"))
         return FOLKRNN_P_DENSE_W;
@@ -246,7 +253,8 @@ static void run_case(char **f, int n, void *user)
     ck_assert_ok(folkrnn_sampler_set_seed(c->s, strtoull(f[2], NULL, 10)));
     ck_assert_ok(folkrnn_sample(c->s, ntunes, &c->tunes));
     int len0, lenall;
-    const int *a = folkrnn_tunes_tokens(first, 0, &len0), *b = folkrnn_tunes_tokens(c->tunes, 0, &lenall);
+    const int *a = folkrnn_tunes_tokens(first, 0, &len0);
+    const int *b = folkrnn_tunes_tokens(c->tunes, 0, &lenall);
     ck_assert_int_eq(len0, lenall);
     ck_assert(memcmp(a, b, (size_t)len0 * sizeof *a) == 0);
     for (int k = 1; k < ntunes; k++) {
@@ -767,7 +775,8 @@ static void walk(struct brute *b, folkrnn_state *st, int d, double P, int fate)
 static void check_beam(folkrnn_model *m, const int *ctx, int nctx, int depth, int width,
                        double floor)
 {
-    struct brute b = {m, folkrnn_model_vocab_size(m), tok(m, "</s>"), depth, width, floor, 0, 0, 0, 0};
+    struct brute b = {m, folkrnn_model_vocab_size(m), tok(m, "</s>"), depth, width, floor,
+                      0, 0, 0, 0};
     folkrnn_state *root;
     ck_assert_ok(folkrnn_state_new(m, 1, &root));
     int start = tok(m, "<s>");

@@ -238,7 +238,9 @@ static int configure(folkrnn_sampler *s, const folkrnn_model *m, const folkrnn_v
     folkrnn_sampler_set_top_p(s, o->top_p);
     folkrnn_sampler_set_max_len(s, (int)o->max_len);
     /* the numpy generator draws tunes one after the other: one stream */
-    long streams = o->rng == FOLKRNN_RNG_NUMPY ? 1 : o->streams < o->ntunes ? o->streams : o->ntunes;
+    long streams = o->streams < o->ntunes ? o->streams : o->ntunes;
+    if (o->rng == FOLKRNN_RNG_NUMPY)
+        streams = 1;
     if ((rc = folkrnn_sampler_set_streams(s, (int)streams)) < 0)
         return cli_fail("sample", "streams", rc), -1;
     if (apply_opening(s, m, v, o) < 0 || apply_bias(s, m, o) < 0)

@@ -1482,6 +1482,78 @@ FOLKRNN_API int folkrnn_npz_close(folkrnn_npz *z);
 FOLKRNN_API int folkrnn_csv_save(const char *path, const folkrnn_matrix *a,
                                  const char *const *col_names);
 
+/* ---- 8.6 Recording activations (lib/an_record.c) -----------------------
+
+   A recorder watches a state through hooks (section 4) and keeps, for each
+   recorded point, layer and stream, the values of every step as a
+   steps x n matrix of floats (n = the layer's units, or the vocabulary for
+   LOGITS and PROBS), with the step number of each row.  Streams that idle
+   leave no row.  Rows are appended in order across resets (the step numbers
+   start again at 0), so record one tune per stream, or read out and clear
+   between tunes.  The recorder sees the values as the hooks added before it
+   left them: add it after an intervention to record its effect.  A step
+   that a later hook aborts stays recorded.
+   Thread-safety: as the state it watches. */
+typedef struct folkrnn_recorder folkrnn_recorder;
+
+/* A recorder on state s (borrowed: free the recorder before the state)
+   holding at most max_bytes of recorded values and step numbers (0: no
+   bound).  Recording stops at the first row that does not fit (the bound,
+   or an allocation failure), so all tracks end at the same step, and
+   folkrnn_recorder_truncated says so; stepping never fails because of the
+   recorder.  Nothing is recorded until points are added.
+   Caller frees *out with folkrnn_recorder_free.
+   Errors: FOLKRNN_E_INVALID (NULL), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_recorder_new(folkrnn_state *s, size_t max_bytes, folkrnn_recorder **out);
+
+/* Record point (FOLKRNN_HOOK_*) at layer (-1: every layer; ignored for
+   LOGITS and PROBS) from the next step on.  Adding a point twice records it
+   once.  Errors: FOLKRNN_E_INVALID (NULL, unknown point or one the cell type
+   lacks), FOLKRNN_E_RANGE (layer), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_recorder_add(folkrnn_recorder *r, int point, int layer);
+
+/* Record every point the model's cell type has, in every layer, plus
+   LOGITS and PROBS.  Errors: as folkrnn_recorder_add. */
+FOLKRNN_API int folkrnn_recorder_add_all(folkrnn_recorder *r);
+
+/* The rows recorded for point, layer (ignored for LOGITS and PROBS) and
+   stream: *data is rows x cols floats, row-major (ld = cols), and steps[rows]
+   the step of each row.  Borrowed: valid until the state's next step, or
+   folkrnn_recorder_clear or _free.  *rows is 0 (data and steps NULL) when
+   nothing was recorded there.  Any output pointer may be NULL.
+   Errors: FOLKRNN_E_INVALID (NULL r, unknown point), FOLKRNN_E_RANGE (layer
+   or stream out of range). */
+FOLKRNN_API int folkrnn_recorder_data(const folkrnn_recorder *r, int point, int layer, int stream,
+                                      const float **data, const long **steps, int *rows,
+                                      int *cols);
+
+/* The same rows as a new double matrix (steps x n) for the analysis
+   functions.  Caller frees *out.  Errors: as folkrnn_recorder_data,
+   FOLKRNN_E_RANGE when no row was recorded there, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_recorder_matrix(const folkrnn_recorder *r, int point, int layer,
+                                        int stream, folkrnn_matrix **out);
+
+/* 1 when rows were dropped (memory bound or allocation failure), else 0;
+   -1 for NULL. */
+FOLKRNN_API int folkrnn_recorder_truncated(const folkrnn_recorder *r);
+
+/* Bytes of recorded values and step numbers held (0 for NULL). */
+FOLKRNN_API size_t folkrnn_recorder_bytes(const folkrnn_recorder *r);
+
+/* Forget every row (and the truncation flag); what is recorded stays.
+   NULL is a no-op. */
+FOLKRNN_API void folkrnn_recorder_clear(folkrnn_recorder *r);
+
+/* Write every recorded track to an .npz (flags as folkrnn_npz_open): member
+   "POINT_lLAYER_sSTREAM" (e.g. "hidden_l2_s0"; "logits_s0", "probs_s0"), a
+   float32 steps x n array, and "POINT_lLAYER_sSTREAM_steps", int32 [steps].
+   Errors: FOLKRNN_E_INVALID (NULL), FOLKRNN_E_RANGE (nothing recorded),
+   FOLKRNN_E_IO, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_recorder_save_npz(const folkrnn_recorder *r, const char *path, int flags);
+
+/* Remove the recorder's hooks from its state and free it.  NULL is a no-op. */
+FOLKRNN_API void folkrnn_recorder_free(folkrnn_recorder *r);
+
 /* ==== end of section 8 ==== */
 
 #ifdef __cplusplus

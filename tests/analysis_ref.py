@@ -160,6 +160,32 @@ def check_svg(path):
             fail("%s: text %r missing" % (path, want))
 
 
+def check_recording(path):
+    """Every point of a 2-layer LSTM (5 and 4 units, 6 tokens), 8 steps."""
+    with np.load(path) as z:
+        want = set()
+        for point in ("ingate", "forgetgate", "cellgate", "outgate", "cell", "hidden"):
+            for layer in (0, 1):
+                want.add("%s_l%d_s0" % (point, layer))
+        want |= {"logits_s0", "probs_s0"}
+        want |= {name + "_steps" for name in want}
+        if set(z.files) != want:
+            fail("%s: members %s" % (path, sorted(z.files)))
+        h = z["hidden_l1_s0"]
+        if h.dtype != np.float32 or h.shape != (8, 4) or np.abs(h).max() >= 1:
+            fail("%s: hidden_l1_s0 %s %s" % (path, h.dtype, h.shape))
+        steps = z["hidden_l1_s0_steps"]
+        if steps.dtype != np.int32 or not np.array_equal(steps, np.arange(8)):
+            fail("%s: steps %s" % (path, steps))
+        p = z["probs_s0"]
+        if p.shape != (8, 6) or np.abs(p.sum(axis=1) - 1).max() > 1e-5:
+            fail("%s: probs" % path)
+        # h = o * tanh(c), from the recorded gates and cell
+        o, c = z["outgate_l1_s0"], z["cell_l1_s0"]
+        if np.abs(o * np.tanh(c) - h).max() > 1e-6:
+            fail("%s: hidden is not outgate * tanh(cell)" % path)
+
+
 def check(directory):
     for name in ("deflated.npz", "stored.npz", "zip64.npz"):
         check_npz("%s/%s" % (directory, name))
@@ -172,6 +198,7 @@ def check(directory):
     c = np.loadtxt("%s/matrix.csv" % directory, delimiter=",", skiprows=1)
     if not np.array_equal(c, npz_pattern(3, 5, 0.5)):
         fail("matrix.csv")
+    check_recording("%s/recording.npz" % directory)
     check_png("%s/heatmap.png" % directory, 0, 0)
     check_svg("%s/plot.svg" % directory)
     print("ok")

@@ -20,6 +20,14 @@
 
 #define AT(a, r, c) ((a)->data[(size_t)(r) * (a)->ld + (c)])
 
+/* CPU seconds of the process (robust to other jobs sharing the machine). */
+static double cpu_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 /* A reproducible uniform number in [-1, 1) (a 64-bit LCG). */
 static double rnd(uint64_t *state)
 {
@@ -439,11 +447,9 @@ START_TEST(test_svd_speed)
     for (int i = 0; i < 512 * 137; i++)
         a->data[i] = rnd(&seed);
     double s[137];
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double start = cpu_seconds();
     ck_assert_ok(folkrnn_svd(a, s, &u, &v));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double seconds = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    double seconds = cpu_seconds() - start;
     ck_assert_msg(seconds < 1.0, "SVD of 512 x 137 took %.2f s", seconds);
     check_factors(a, s, u, v, 1e-13);
     for (int j = 1; j < 137; j++)
@@ -842,6 +848,30 @@ static void write_plot(const char *path)
     ck_assert_ok(folkrnn_svg_lines(path, series, 3, &o));
 }
 
+static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab,
+                                   double gain, uint64_t seed);
+
+/* Every point of a 2-layer LSTM over 8 steps of one stream. */
+static void write_recording(const char *path)
+{
+    const int units[2] = {5, 4};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 6, 0.8, 43);
+    folkrnn_state *s;
+    folkrnn_recorder *r;
+    ck_assert_ok(folkrnn_state_new(m, 1, &s));
+    ck_assert_ok(folkrnn_recorder_new(s, 0, &r));
+    ck_assert_int_eq(folkrnn_recorder_save_npz(r, path, 0), FOLKRNN_E_RANGE);
+    ck_assert_ok(folkrnn_recorder_add_all(r));
+    for (int t = 0; t < 8; t++) {
+        int token = (3 * t) % 6;
+        ck_assert_ok(folkrnn_state_step(s, &token, NULL));
+    }
+    ck_assert_ok(folkrnn_recorder_save_npz(r, path, 0));
+    folkrnn_recorder_free(r);
+    folkrnn_state_free(s);
+    folkrnn_model_free(m);
+}
+
 /* The files tests/analysis_ref.py check expects. */
 static void write_files(const char *dir)
 {
@@ -883,6 +913,8 @@ static void write_files(const char *dir)
     write_heatmap(path);
     snprintf(path, sizeof path, "%s/plot.svg", dir);
     write_plot(path);
+    snprintf(path, sizeof path, "%s/recording.npz", dir);
+    write_recording(path);
     folkrnn_matrix_free(counts);
     folkrnn_matrix_free(a);
 }
@@ -1122,6 +1154,167 @@ START_TEST(test_svg_structure)
 }
 END_TEST
 
+/* ---- recorder ------------------------------------------------------------------------ */
+
+/* A model of this shape with reproducible random weights, scaled by gain. */
+static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab,
+                                   double gain, uint64_t seed)
+{
+    char names[256][8];
+    const char *tokens[256];
+    for (int i = 0; i < vocab; i++) {
+        snprintf(names[i], sizeof names[i], "t%d", i);
+        tokens[i] = names[i];
+    }
+    folkrnn_model *m;
+    ck_assert_ok(folkrnn_model_new(cell, nlayers, units, vocab, tokens, 0, &m));
+    const int per_layer[] = {FOLKRNN_P_W_IN, FOLKRNN_P_W_HID, FOLKRNN_P_B};
+    for (int l = 0; l <= nlayers; l++)
+        for (int k = 0; k < 3; k++) {
+            if (l == nlayers && k == 2)
+                break;
+            int which = l < nlayers ? per_layer[k] : k == 0 ? FOLKRNN_P_DENSE_W : FOLKRNN_P_DENSE_B;
+            float *w;
+            int rows, cols, ld;
+            ck_assert_ok(folkrnn_model_param(m, l < nlayers ? l : 0, which, &w, &rows, &cols, &ld));
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                    w[(size_t)r * ld + c] = (float)(gain * rnd(&seed));
+        }
+    return m;
+}
+
+START_TEST(test_recorder_values)
+{
+    const int units[2] = {5, 4};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 6, 0.8, 31);
+    folkrnn_state *s;
+    folkrnn_recorder *r;
+    ck_assert_ok(folkrnn_state_new(m, 2, &s));
+    ck_assert_ok(folkrnn_recorder_new(s, 0, &r));
+    ck_assert_ok(folkrnn_recorder_add_all(r));
+    ck_assert_ok(folkrnn_recorder_add(r, FOLKRNN_HOOK_HIDDEN, 1)); /* again: no double rows */
+    float probs[2 * 6];
+    for (int t = 0; t < 8; t++) {
+        int tokens[2] = {t % 6, t == 3 ? FOLKRNN_IDLE : (t * 5) % 6};
+        ck_assert_ok(folkrnn_state_step(s, tokens, probs));
+        for (int st = 0; st < 2; st++) {
+            const float *data;
+            const long *steps;
+            int rows, cols;
+            for (int l = 0; l < 2; l++) {
+                const int points[2] = {FOLKRNN_HOOK_HIDDEN, FOLKRNN_HOOK_CELL};
+                for (int k = 0; k < 2; k++) {
+                    ck_assert_ok(folkrnn_recorder_data(r, points[k], l, st, &data, &steps, &rows,
+                                                       &cols));
+                    ck_assert_int_eq(cols, units[l]);
+                    ck_assert_int_eq(rows, st == 1 && t >= 3 ? t : t + 1);
+                    ck_assert_int_eq(steps[rows - 1], st == 1 && t == 3 ? 2 : t);
+                    const float *now = folkrnn_state_vector(s, points[k], l, st);
+                    ck_assert(memcmp(data + (size_t)(rows - 1) * cols, now, cols * sizeof *now) == 0);
+                }
+            }
+            ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_PROBS, 0, st, &data, NULL, &rows,
+                                               &cols));
+            ck_assert_int_eq(cols, 6);
+            if (!(st == 1 && t == 3))
+                ck_assert(memcmp(data + (size_t)(rows - 1) * 6, probs + st * 6, sizeof(float) * 6) == 0);
+        }
+    }
+    folkrnn_matrix *a;
+    ck_assert_ok(folkrnn_recorder_matrix(r, FOLKRNN_HOOK_INGATE, 1, 1, &a));
+    ck_assert(a->rows == 7 && a->cols == 4);
+    const float *data;
+    ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_INGATE, 1, 1, &data, NULL, NULL, NULL));
+    ck_assert(AT(a, 6, 3) == data[6 * 4 + 3] && AT(a, 6, 3) > 0.0 && AT(a, 6, 3) < 1.0);
+    folkrnn_matrix_free(a);
+    ck_assert_int_eq(folkrnn_recorder_truncated(r), 0);
+    /* 2 streams x (2 layers x 6 points x (5 or 4) + 2 x 6) floats a step, plus step numbers */
+    ck_assert_uint_eq(folkrnn_recorder_bytes(r), (8 + 7) * ((6 * 9 + 12) * sizeof(float)) +
+                                                     (8 + 7) * (2 * 6 + 2) * sizeof(long));
+    ck_assert_int_eq(folkrnn_recorder_data(r, FOLKRNN_HOOK_HIDDEN, 2, 0, NULL, NULL, NULL, NULL),
+                     FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_recorder_add(r, FOLKRNN_HOOK_RESETGATE, 0), FOLKRNN_E_INVALID);
+    folkrnn_recorder_clear(r);
+    ck_assert_uint_eq(folkrnn_recorder_bytes(r), 0);
+    ck_assert_int_eq(folkrnn_recorder_matrix(r, FOLKRNN_HOOK_HIDDEN, 0, 0, &a), FOLKRNN_E_RANGE);
+    folkrnn_recorder_free(r);
+    int tokens[2] = {1, 2};
+    ck_assert_ok(folkrnn_state_step(s, tokens, NULL)); /* the hooks are gone */
+    folkrnn_state_free(s);
+    folkrnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_recorder_bound_and_gru)
+{
+    const int units[1] = {5};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_GRU, 1, units, 6, 0.8, 37);
+    folkrnn_state *s;
+    folkrnn_recorder *r;
+    ck_assert_ok(folkrnn_state_new(m, 1, &s));
+    size_t row = 5 * sizeof(float) + sizeof(long);
+    ck_assert_ok(folkrnn_recorder_new(s, 3 * row + row / 2, &r));
+    ck_assert_ok(folkrnn_recorder_add(r, FOLKRNN_HOOK_RESETGATE, 0));
+    for (int t = 0; t < 6; t++)
+        ck_assert_ok(folkrnn_state_step(s, &t, NULL));
+    int rows;
+    ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_RESETGATE, 0, 0, NULL, NULL, &rows, NULL));
+    ck_assert_int_eq(rows, 3);
+    ck_assert_int_eq(folkrnn_recorder_truncated(r), 1);
+    ck_assert_uint_eq(folkrnn_recorder_bytes(r), 3 * row);
+    folkrnn_recorder_free(r);
+    ck_assert_ok(folkrnn_recorder_new(s, 0, &r));
+    ck_assert_ok(folkrnn_recorder_add_all(r));
+    ck_assert_ok(folkrnn_state_step(s, (int[]){2}, NULL));
+    ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_UPDATEGATE, 0, 0, NULL, NULL, &rows, NULL));
+    ck_assert_int_eq(rows, 1);
+    ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_LOGITS, 0, 0, NULL, NULL, &rows, NULL));
+    ck_assert_int_eq(rows, 1);
+    folkrnn_recorder_free(r);
+    folkrnn_state_free(s);
+    folkrnn_model_free(m);
+}
+END_TEST
+
+/* CPU seconds to run steps steps of a fresh state of m, recording everything or not. */
+static double timed_run(const folkrnn_model *m, int steps, int record)
+{
+    folkrnn_state *s;
+    folkrnn_recorder *r = NULL;
+    ck_assert_ok(folkrnn_state_new(m, 1, &s));
+    if (record) {
+        ck_assert_ok(folkrnn_recorder_new(s, 0, &r));
+        ck_assert_ok(folkrnn_recorder_add_all(r));
+    }
+    float probs[137];
+    double start = cpu_seconds();
+    for (int t = 0; t < steps; t++) {
+        int token = (t * 7) % 137;
+        ck_assert_ok(folkrnn_state_step(s, &token, probs));
+    }
+    double seconds = cpu_seconds() - start;
+    folkrnn_recorder_free(r);
+    folkrnn_state_free(s);
+    return seconds;
+}
+
+START_TEST(test_recorder_cost)
+{
+    /* folk-rnn v2's shape: recording every point must cost well under a
+       second plain run (best of three against best of three) */
+    const int units[3] = {512, 512, 512};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 3, units, 137, 0.05, 41);
+    double plain = INFINITY, recorded = INFINITY;
+    for (int i = 0; i < 3; i++) {
+        plain = fmin(plain, timed_run(m, 25, 0));
+        recorded = fmin(recorded, timed_run(m, 25, 1));
+    }
+    ck_assert_msg(recorded < 1.5 * plain, "recording: %.3f s, plain %.3f s", recorded, plain);
+    folkrnn_model_free(m);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -1146,6 +1339,9 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_npy_structure);
     tcase_add_test(tc, test_png_structure);
     tcase_add_test(tc, test_svg_structure);
+    tcase_add_test(tc, test_recorder_values);
+    tcase_add_test(tc, test_recorder_bound_and_gru);
+    tcase_add_test(tc, test_recorder_cost);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -146,23 +146,48 @@ static int parse_number_list(const char *s, struct number_list *nl)
     return !*s;
 }
 
-#define SHORT_VALUE 72
+#define LINE_WIDTH 76 /* characters of a value per output line */
+#define MAX_LINES 8     /* lines shown of one long value */
 
-/* Print a metadata value on one line: as is when short and plain, a
-   summary when it is a long list of numbers, else cut. */
-static void print_meta_value(const char *v)
+/* Up to n bytes of s on one line, white space and control characters shown
+   as spaces (a value may hold newlines). */
+static void put_flat(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        putchar((unsigned char)s[i] < 0x20 ? ' ' : s[i]);
+}
+
+/* Print a metadata value: a long list of numbers (losses per epoch or per
+   batch) as a summary; anything else wrapped after commas or spaces over at
+   most MAX_LINES lines, each continuation indented by indent. */
+static void print_meta_value(const char *v, int indent)
 {
     struct number_list nl;
-    size_t len = strlen(v), plain = strcspn(v, "\n\r\t");
-    if (len <= SHORT_VALUE && plain == len) {
-        printf("%s\n", v);
-    } else if (parse_number_list(v, &nl)) {
-        printf("%ld values: first %g, last %g, min %g (at %ld)\n", nl.count, nl.first, nl.last,
-               nl.min, nl.argmin);
-    } else {
-        int shown = (int)(plain < SHORT_VALUE ? plain : SHORT_VALUE);
-        printf("%.*s... (%zu bytes)\n", shown, v, len);
+    size_t len = strlen(v);
+    if (len > LINE_WIDTH && parse_number_list(v, &nl)) {
+        printf("%ld values: first %g, last %g, min %g at index %ld\n", nl.count, nl.first,
+               nl.last, nl.min, nl.argmin);
+        return;
     }
+    const char *p = v;
+    for (int line = 0; line < MAX_LINES; line++) {
+        size_t rest = strlen(p), n = rest;
+        if (n > LINE_WIDTH) {
+            n = LINE_WIDTH;
+            while (n > LINE_WIDTH / 2 && p[n - 1] != ',' && p[n - 1] != ' ')
+                n--;
+            if (n == LINE_WIDTH / 2)
+                n = LINE_WIDTH;
+        }
+        if (line)
+            printf("%*s", indent, "");
+        put_flat(p, n);
+        putchar('\n');
+        p += n;
+        if (!*p)
+            return;
+    }
+    printf("%*s... (%zu bytes in all)\n", indent, "", len);
 }
 
 /* ---- text output ---------------------------------------------------------------------- */
@@ -236,7 +261,7 @@ static void print_text(const char *path, const struct file_format *ff, const fol
     for (int i = 0; folkrnn_model_meta_key(m, i); i++) {
         const char *k = folkrnn_model_meta_key(m, i);
         printf("  %-*s ", width, k);
-        print_meta_value(folkrnn_model_meta(m, k));
+        print_meta_value(folkrnn_model_meta(m, k), width + 3);
     }
 }
 

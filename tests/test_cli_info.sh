@@ -70,4 +70,14 @@ for k in ("cell", "units", "input_size", "onehot", "tokens", "classes", "params"
     assert a[k] == b[k], k
 assert b["metadata"] == dict(a["metadata"], source="tiny_py2.pkl"), b["metadata"]
 PY
+# long metadata: a list of numbers is summarised, other values wrapped
+losses=$($python -c "print('[' + ', '.join(str(5 - i / 25) for i in range(100)) + ']')")
+$folkrnn convert --meta "losses=$losses" --meta "recipe=$(printf '%0300d' 0)" \
+    "$dir/v2.safetensors" "$dir/meta.safetensors" || fail "convert --meta"
+$folkrnn info "$dir/meta.safetensors" >"$dir/meta.txt" || fail "info of metadata"
+grep -q '^  losses  *100 values: first 5, last 1.04, min 1.04 at index 99$' "$dir/meta.txt" ||
+    fail "no summary of the losses"
+[ "$(grep -c '0000000000' "$dir/meta.txt")" -eq 4 ] || fail "300 zeros are not 4 lines"
+$folkrnn convert --meta novalue "$dir/v2.safetensors" "$dir/x.safetensors" 2>/dev/null
+[ $? -eq 2 ] || fail "--meta without = is not exit 2"
 echo "ok"

@@ -302,10 +302,12 @@ FOLKRNN_API int folkrnn_model_load_buffer(const void *data, size_t size, folkrnn
         bytes = inflated;
     }
     int rc;
-    if (fr_is_pickle(bytes, size))
-        rc = fr_load_pickle(bytes, size, out);
-    else if (fr_is_safetensors(bytes, size))
+    /* safetensors first: its test (zero high length bytes, then '{') is the
+       stricter one, while a header length can begin with a pickle opcode. */
+    if (fr_is_safetensors(bytes, size))
         rc = fr_load_safetensors(bytes, size, out);
+    else if (fr_is_pickle(bytes, size))
+        rc = fr_load_pickle(bytes, size, out);
     else
         rc = fr_error(FOLKRNN_E_FORMAT, "not a folk-rnn pickle or a safetensors file "
                                         "(%zu bytes%s)", size, inflated ? " after gunzip" : "");

@@ -52,7 +52,7 @@ folkrnn_model *cli_load_model(const char *cmd, const char *explicit_path)
     folkrnn_model *m = NULL;
     int rc = folkrnn_model_load(path, &m);
     if (rc < 0) {
-        cli_fail(cmd, path, rc);
+        cli_fail(cmd, "cannot load the model", rc); /* the message names the file */
         return NULL;
     }
     return m;

@@ -67,6 +67,15 @@ def _float_view(ptr, rows, cols, ld, owner, writable=True):
     return arr
 
 
+def _close_quietly(obj):
+    """close() from a finalizer: at interpreter exit the library may already
+    be gone, and there is nobody to tell."""
+    try:
+        obj.close()
+    except Exception:
+        pass
+
+
 def default_model_path():
     """The model folkrnn.Model() loads, found like the folkrnn command does:
     $FOLKRNN_MODEL, else default.safetensors.gz in the installed package data
@@ -169,7 +178,7 @@ class Model:
         self.close()
 
     def __del__(self):
-        self.close()
+        _close_quietly(self)
 
     # ---- architecture and vocabulary ----------------------------------
 
@@ -373,7 +382,7 @@ class State:
         self.close()
 
     def __del__(self):
-        self.close()
+        _close_quietly(self)
 
     # ---- stepping ------------------------------------------------------
 

@@ -5,7 +5,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 import numpy as np
 
 from . import _lib
-from ._core import State
+from ._core import State, _close_quietly
 from ._lib import BeamOpts, call, fn
 from ._text import class_id
 
@@ -49,7 +49,8 @@ class Sampler:
             fn("folkrnn_sampler_free")(self._h)
             self._h = None
 
-    __del__ = close
+    def __del__(self):
+        _close_quietly(self)
 
     def __enter__(self):
         return self

@@ -2,6 +2,7 @@
 import ctypes
 from ctypes import byref, c_char_p, c_double, c_int, c_long, c_void_p
 
+from ._core import _close_quietly
 from ._lib import call, encode, fn
 
 WILDCARD = -2          # FOLKRNN_WILDCARD: "*" in a template
@@ -112,7 +113,8 @@ class Vocab:
             fn("folkrnn_vocab_free")(self._h)
             self._h = None
 
-    __del__ = close
+    def __del__(self):
+        _close_quietly(self)
 
     def __enter__(self):
         return self

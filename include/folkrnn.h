@@ -1062,6 +1062,14 @@ FOLKRNN_API int folkrnn_trainer_run(folkrnn_trainer *t);
    Read it between runs, or from the callback of the same thread. */
 FOLKRNN_API folkrnn_model *folkrnn_trainer_model(folkrnn_trainer *t);
 
+/* The tunes held out for validation, as 0-based positions in the data
+   (the n-th tune of the file is n), in increasing order; *idx is borrowed
+   from the trainer.  With the default options on data_v2 these are the 1152
+   tunes folk-rnn's own train_rnn.py held out (numpy's RandomState(42)
+   choice over the tunes sorted by decreasing length, reproduced exactly).
+   Errors: FOLKRNN_E_INVALID (NULL, no data yet). */
+FOLKRNN_API int folkrnn_trainer_valid_tunes(const folkrnn_trainer *t, const long **idx, long *n);
+
 /* Epochs completed, and the per-token losses of epoch e (0-based); either
    output may be NULL; valid is NaN without validation.
    Errors: FOLKRNN_E_INVALID (NULL t), FOLKRNN_E_RANGE (e not completed). */
@@ -1553,6 +1561,84 @@ FOLKRNN_API int folkrnn_recorder_save_npz(const folkrnn_recorder *r, const char 
 
 /* Remove the recorder's hooks from its state and free it.  NULL is a no-op. */
 FOLKRNN_API void folkrnn_recorder_free(folkrnn_recorder *r);
+
+/* ---- 8.7 Ablation and intervention (lib/an_ablate.c) ------------------
+
+   Edits change activations while a state steps (through hooks, so they
+   compose with a recorder: add the recorder after the edits to record their
+   effect); snips zero weights of a model (edit a clone: see section 2);
+   choosers pick units by score or at random; the odds helpers give the
+   logit change behind Sturm's "push generation toward or away from a
+   token". */
+
+/* What an edit does to each chosen value x. */
+enum folkrnn_edit_op {
+    FOLKRNN_EDIT_SET = 0,   /* x = value (clamp; 0 zeroes; -INFINITY at LOGITS
+                               suppresses tokens) */
+    FOLKRNN_EDIT_SCALE = 1, /* x = x * value */
+    FOLKRNN_EDIT_ADD = 2    /* x = x + value (at LOGITS: folkrnn_odds_delta) */
+};
+
+/* A set of edits on one state. */
+typedef struct folkrnn_edits folkrnn_edits;
+
+/* Edits on state s (borrowed: free the edits before the state).  Caller
+   frees *out with folkrnn_edits_free.  Errors: FOLKRNN_E_INVALID, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_edits_new(folkrnn_state *s, folkrnn_edits **out);
+
+/* From step from up to but not including step to (to < 0: no end), in
+   stream (-1: every stream), apply op with value to units[nunits] (indices
+   into the point's values: units, or token ids at LOGITS and PROBS;
+   units NULL with nunits 0: every value) at point of layer (-1: every
+   layer; ignored for LOGITS and PROBS).  Edits run in the order added;
+   units is copied.  Editing PROBS changes what the caller receives, not
+   the state.  Errors: FOLKRNN_E_INVALID (NULL, unknown point or op, a
+   point the cell type lacks, NaN value, nunits < 0, units NULL with nunits
+   > 0), FOLKRNN_E_RANGE (layer, stream, or a unit index beyond the values
+   of a layer the edit applies to), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_edits_add(folkrnn_edits *e, int point, int layer, int stream,
+                                  const int *units, int nunits, int op, double value,
+                                  long from, long to);
+
+/* Remove the edits' hooks and free them.  NULL is a no-op. */
+FOLKRNN_API void folkrnn_edits_free(folkrnn_edits *e);
+
+/* Which connections of a unit folkrnn_model_snip cuts (or them together). */
+#define FOLKRNN_SNIP_FORWARD 1   /* its row of the next layer's W_in (every gate),
+                                    or for the last layer its row of the dense W:
+                                    its column of Sturm's softmax matrix V */
+#define FOLKRNN_SNIP_RECURRENT 2 /* its row of its own layer's W_hid (every gate) */
+
+/* Zero the outgoing weights of units[nunits] of layer, as what says.  The
+   model changes in place: snip a clone.  Errors: FOLKRNN_E_INVALID (NULL,
+   what not a combination of the flags), FOLKRNN_E_RANGE (layer, a unit). */
+FOLKRNN_API int folkrnn_model_snip(folkrnn_model *m, int layer, const int *units, int nunits,
+                                   int what);
+
+/* k distinct indices of [0, n) chosen uniformly at random, reproducibly
+   from seed (the same on every platform), written ascending to units[k].
+   Errors: FOLKRNN_E_INVALID (NULL, k < 0, n < k). */
+FOLKRNN_API int folkrnn_choose_random(int n, int k, unsigned long long seed, int *units);
+
+/* The k indices of the largest score[n] (NaN never chosen before a number;
+   ties to the lower index), written ascending to units[k].
+   Errors: FOLKRNN_E_INVALID (NULL, k < 0, n < k). */
+FOLKRNN_API int folkrnn_choose_top(const double *score, int n, int k, int *units);
+
+/* The logit change that multiplies a token's odds p / (1 - p) by factor
+   (> 0): log(factor).  NaN when factor <= 0. */
+FOLKRNN_API double folkrnn_odds_delta(double factor);
+
+/* The probability of a token of probability p after its logit changes by
+   delta, the others fixed: p e^delta / (1 - p + p e^delta).  NaN when p is
+   outside [0, 1]. */
+FOLKRNN_API double folkrnn_prob_after_delta(double p, double delta);
+
+/* A weighted input row for folkrnn_state_step_input: row[vocab] zero but
+   row[a] = wa and row[b] = wb (Sturm's two-hot forcing: 0.7 and 0.3; a == b
+   adds the weights).  Errors: FOLKRNN_E_INVALID (NULL, vocab < 1, non-finite
+   weight), FOLKRNN_E_RANGE (a or b). */
+FOLKRNN_API int folkrnn_two_hot(float *row, int vocab, int a, double wa, int b, double wb);
 
 /* ==== end of section 8 ==== */
 

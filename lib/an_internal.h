@@ -17,6 +17,12 @@
 /* Element (r, c) of a folkrnn_matrix. */
 #define FR_AT(a, r, c) ((a)->data[(size_t)(r) * (size_t)(a)->ld + (size_t)(c)])
 
+/* 1 for the hook points that have no layer (LOGITS, PROBS). */
+static inline int fr_is_output_point(int point)
+{
+    return point == FOLKRNN_HOOK_LOGITS || point == FOLKRNN_HOOK_PROBS;
+}
+
 /* ---- matrices (an_matrix.c) ---------------------------------------------- */
 
 /* A new owning rows x cols matrix of zeros, or NULL with the error set

@@ -30,16 +30,12 @@ struct folkrnn_recorder {
     int ntracks, cap;
 };
 
-/* LOGITS and PROBS have no layer: they live at layer 0 of the tables. */
-static int is_output(int point)
-{
-    return point == FOLKRNN_HOOK_LOGITS || point == FOLKRNN_HOOK_PROBS;
-}
-
+/* Where (point, layer, stream) is in the tables; LOGITS and PROBS have no
+   layer and live at layer 0. */
 static size_t slot_of(const folkrnn_recorder *r, int point, int layer, int stream)
 {
-    return ((size_t)point * r->num_layers + (is_output(point) ? 0 : layer)) * r->nstreams +
-           (size_t)stream;
+    size_t at = (size_t)point * r->num_layers + (fr_is_output_point(point) ? 0 : layer);
+    return at * r->nstreams + (size_t)stream;
 }
 
 /* The track of an event, made on first use; NULL when it cannot be. */
@@ -57,8 +53,8 @@ static struct track *track_for(folkrnn_recorder *r, const folkrnn_hook_event *ev
         r->cap = cap;
     }
     struct track *t = &r->tracks[r->ntracks];
-    *t = (struct track){ev->point, is_output(ev->point) ? -1 : ev->layer, ev->stream, ev->n,
-                        NULL, NULL, 0, 0};
+    int layer = fr_is_output_point(ev->point) ? -1 : ev->layer;
+    *t = (struct track){ev->point, layer, ev->stream, ev->n, NULL, NULL, 0, 0};
     *slot = r->ntracks++;
     return t;
 }
@@ -92,7 +88,7 @@ static int make_room(folkrnn_recorder *r, struct track *t)
 static int on_event(const folkrnn_hook_event *ev, float *values, void *user)
 {
     folkrnn_recorder *r = user;
-    int layer = is_output(ev->point) ? 0 : ev->layer;
+    int layer = fr_is_output_point(ev->point) ? 0 : ev->layer;
     if (!r->wanted[(size_t)ev->point * r->num_layers + layer] || r->truncated)
         return 0;
     struct track *t = track_for(r, ev);
@@ -140,7 +136,7 @@ int folkrnn_recorder_add(folkrnn_recorder *r, int point, int layer)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_recorder_add: NULL recorder");
     if (point < 0 || point >= FOLKRNN_HOOK_NPOINTS)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_recorder_add: unknown point %d", point);
-    if (!is_output(point) && (layer < -1 || layer >= r->num_layers))
+    if (!fr_is_output_point(point) && (layer < -1 || layer >= r->num_layers))
         return fr_error(FOLKRNN_E_RANGE, "folkrnn_recorder_add: layer %d is not -1 or in [0, %d)",
                         layer, r->num_layers);
     if (r->hook_id[point] < 0) { /* the state checks the point exists for the cell type */
@@ -150,7 +146,7 @@ int folkrnn_recorder_add(folkrnn_recorder *r, int point, int layer)
         r->hook_id[point] = id;
     }
     for (int l = 0; l < r->num_layers; l++)
-        if (is_output(point) ? l == 0 : layer == -1 || layer == l)
+        if (fr_is_output_point(point) ? l == 0 : layer == -1 || layer == l)
             r->wanted[(size_t)point * r->num_layers + l] = 1;
     return FOLKRNN_OK;
 }
@@ -185,7 +181,7 @@ static int find_track(const folkrnn_recorder *r, int point, int layer, int strea
         return fr_error(FOLKRNN_E_INVALID, "%s: NULL recorder", fn);
     if (point < 0 || point >= FOLKRNN_HOOK_NPOINTS)
         return fr_error(FOLKRNN_E_INVALID, "%s: unknown point %d", fn, point);
-    if ((!is_output(point) && (layer < 0 || layer >= r->num_layers)) || stream < 0 ||
+    if ((!fr_is_output_point(point) && (layer < 0 || layer >= r->num_layers)) || stream < 0 ||
         stream >= r->nstreams)
         return fr_error(FOLKRNN_E_RANGE, "%s: layer %d (of %d), stream %d (of %d)", fn, layer,
                         r->num_layers, stream, r->nstreams);

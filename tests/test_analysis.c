@@ -1315,6 +1315,198 @@ START_TEST(test_recorder_cost)
 }
 END_TEST
 
+/* ---- ablation and intervention ---------------------------------------------------------- */
+
+/* Step s with tokens[t * 2 .. t * 2 + 1] for steps steps, probs[steps x 2 x 6]. */
+static void run_two_streams(folkrnn_state *s, int steps, float *probs)
+{
+    for (int t = 0; t < steps; t++) {
+        int tokens[2] = {(t * 5 + 1) % 6, (t * 2 + 3) % 6};
+        ck_assert_ok(folkrnn_state_step(s, tokens, probs + (size_t)t * 12));
+    }
+}
+
+START_TEST(test_edits_clamp_and_suppress)
+{
+    const int units[2] = {5, 4};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 6, 0.8, 47);
+    folkrnn_state *s, *ref;
+    folkrnn_edits *e;
+    ck_assert_ok(folkrnn_state_new(m, 2, &s));
+    ck_assert_ok(folkrnn_state_new(m, 2, &ref));
+    ck_assert_ok(folkrnn_edits_new(s, &e));
+    const int zeroed[2] = {1, 3}, token2[1] = {2};
+    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0.0, 2, 4));
+    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_LOGITS, -1, 0, token2, 1, FOLKRNN_EDIT_SET,
+                                   -INFINITY, 1, 3));
+    double delta = folkrnn_odds_delta(3.0);
+    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_LOGITS, -1, 1, token2, 1, FOLKRNN_EDIT_ADD, delta,
+                                   0, -1));
+    float p[6 * 12], q[6 * 12];
+    for (int t = 0; t < 6; t++) {
+        int tokens[2] = {(t * 5 + 1) % 6, (t * 2 + 3) % 6};
+        ck_assert_ok(folkrnn_state_step(s, tokens, p + t * 12));
+        ck_assert_ok(folkrnn_state_step(ref, tokens, q + t * 12));
+        const float *h = folkrnn_state_vector(s, FOLKRNN_HOOK_HIDDEN, 0, 0);
+        int clamped = t >= 2 && t < 4;
+        ck_assert(clamped == (h[1] == 0.0f && h[3] == 0.0f));
+        /* stream 0 before any edit is the reference */
+        if (t == 0)
+            ck_assert(memcmp(p, q, 6 * sizeof *p) == 0);
+        /* suppressed token: probability 0 and the rest still sums to 1 */
+        double sum = 0.0;
+        for (int k = 0; k < 6; k++)
+            sum += p[t * 12 + k];
+        assert_close(sum, 1.0, 1e-6, "sum", t);
+        ck_assert((t >= 1 && t < 3) == (p[t * 12 + 2] == 0.0f));
+        /* stream 1: the odds of token 2 tripled, as folkrnn_prob_after_delta says */
+        double p1 = p[t * 12 + 6 + 2], q1 = q[t * 12 + 6 + 2];
+        assert_close(p1 / (1 - p1) / (q1 / (1 - q1)), 3.0, 1e-4, "odds ratio", t);
+        assert_close(folkrnn_prob_after_delta(q1, delta), p1, 1e-6, "prob after delta", t);
+    }
+    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 1, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0,
+                                       0, -1), FOLKRNN_OK);
+    const int beyond[1] = {4};
+    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, -1, 0, beyond, 1, FOLKRNN_EDIT_SET,
+                                       0, 0, -1), FOLKRNN_E_RANGE);
+    ck_assert(strstr(folkrnn_errmsg(), "layer 1") != NULL);
+    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_RESETGATE, 0, 0, NULL, 0, FOLKRNN_EDIT_SET,
+                                       0, 0, -1), FOLKRNN_E_INVALID);
+    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_CELL, 0, 2, NULL, 0, FOLKRNN_EDIT_SET, 0, 0,
+                                       -1), FOLKRNN_E_RANGE);
+    folkrnn_edits_free(e);
+    folkrnn_state_free(ref);
+    folkrnn_state_free(s);
+    folkrnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_snip_equals_silenced_unit)
+{
+    /* Cutting both outgoing paths of a layer-0 unit (into layer 1 and into its
+       own recurrence) is the same as holding its h at 0; cutting a last-layer
+       unit's softmax row removes h[u] * W[u, :] from the logits. */
+    const int units[2] = {5, 4};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 6, 0.8, 53), *cut;
+    ck_assert_ok(folkrnn_model_clone(m, &cut));
+    const int unit[1] = {2};
+    ck_assert_ok(folkrnn_model_snip(cut, 0, unit, 1, FOLKRNN_SNIP_FORWARD | FOLKRNN_SNIP_RECURRENT));
+    folkrnn_state *a, *b;
+    folkrnn_edits *e;
+    ck_assert_ok(folkrnn_state_new(cut, 2, &a));
+    ck_assert_ok(folkrnn_state_new(m, 2, &b));
+    ck_assert_ok(folkrnn_edits_new(b, &e));
+    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, -1, unit, 1, FOLKRNN_EDIT_SET, 0, 0, -1));
+    float pa[8 * 12], pb[8 * 12];
+    run_two_streams(a, 8, pa);
+    run_two_streams(b, 8, pb);
+    for (int i = 0; i < 8 * 12; i++)
+        assert_close(pa[i], pb[i], 1e-6, "snipped vs silenced", i);
+    folkrnn_edits_free(e);
+    folkrnn_state_free(a);
+    folkrnn_state_free(b);
+    folkrnn_model_free(cut);
+    /* the last layer: logits lose h[u] W[u, :] */
+    ck_assert_ok(folkrnn_model_clone(m, &cut));
+    ck_assert_ok(folkrnn_model_snip(cut, 1, unit, 1, FOLKRNN_SNIP_FORWARD));
+    const float *w;
+    int rows, cols, ld;
+    ck_assert_ok(folkrnn_model_param_const(m, 0, FOLKRNN_P_DENSE_W, &w, &rows, &cols, &ld));
+    ck_assert_ok(folkrnn_state_new(cut, 1, &a));
+    ck_assert_ok(folkrnn_state_new(m, 1, &b));
+    for (int t = 0; t < 5; t++) {
+        ck_assert_ok(folkrnn_state_step(a, &t, NULL));
+        ck_assert_ok(folkrnn_state_step(b, &t, NULL));
+        const float *h = folkrnn_state_vector(b, FOLKRNN_HOOK_HIDDEN, 1, 0);
+        const float *la = folkrnn_state_vector(a, FOLKRNN_HOOK_LOGITS, 0, 0);
+        const float *lb = folkrnn_state_vector(b, FOLKRNN_HOOK_LOGITS, 0, 0);
+        ck_assert(memcmp(h, folkrnn_state_vector(a, FOLKRNN_HOOK_HIDDEN, 1, 0), 4 * sizeof *h) == 0);
+        for (int k = 0; k < 6; k++)
+            assert_close(la[k], lb[k] - h[2] * w[2 * ld + k], 1e-6, "logit", k);
+    }
+    folkrnn_state_free(a);
+    folkrnn_state_free(b);
+    /* recurrent snip zeroes exactly that row of W_hid */
+    ck_assert_ok(folkrnn_model_snip(cut, 1, unit, 1, FOLKRNN_SNIP_RECURRENT));
+    const float *wh, *wh0;
+    ck_assert_ok(folkrnn_model_param_const(cut, 1, FOLKRNN_P_W_HID, &wh, &rows, &cols, &ld));
+    ck_assert_ok(folkrnn_model_param_const(m, 1, FOLKRNN_P_W_HID, &wh0, NULL, NULL, NULL));
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            ck_assert(wh[r * ld + c] == (r == 2 ? 0.0f : wh0[r * ld + c]));
+    const int bad[1] = {4};
+    ck_assert_int_eq(folkrnn_model_snip(cut, 1, bad, 1, FOLKRNN_SNIP_FORWARD), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_model_snip(cut, 2, unit, 1, FOLKRNN_SNIP_FORWARD), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_model_snip(cut, 0, unit, 1, 4), FOLKRNN_E_INVALID);
+    folkrnn_model_free(cut);
+    folkrnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_choose_units)
+{
+    int a[10], b[10];
+    ck_assert_ok(folkrnn_choose_random(512, 10, 42, a));
+    ck_assert_ok(folkrnn_choose_random(512, 10, 42, b));
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    for (int i = 0; i < 10; i++)
+        ck_assert(a[i] >= 0 && a[i] < 512 && (i == 0 || a[i] > a[i - 1]));
+    ck_assert_ok(folkrnn_choose_random(512, 10, 43, b));
+    ck_assert(memcmp(a, b, sizeof a) != 0);
+    ck_assert_ok(folkrnn_choose_random(10, 10, 1, a));
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(a[i], i);
+    /* uniform: one of ten over 10000 seeds, each about 1000 times */
+    int counts[10] = {0};
+    for (int seed = 0; seed < 10000; seed++) {
+        ck_assert_ok(folkrnn_choose_random(10, 1, (unsigned long long)seed, a));
+        counts[a[0]]++;
+    }
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(counts[i] > 880 && counts[i] < 1120, "count[%d] = %d", i, counts[i]);
+    const double score[6] = {0.1, NAN, 0.5, 0.5, -1.0, 0.3};
+    ck_assert_ok(folkrnn_choose_top(score, 6, 3, a));
+    ck_assert(a[0] == 2 && a[1] == 3 && a[2] == 5);
+    ck_assert_ok(folkrnn_choose_top(score, 6, 6, a));
+    ck_assert(a[0] == 0 && a[5] == 5);
+    ck_assert_ok(folkrnn_choose_top(score, 6, 0, a));
+    ck_assert_int_eq(folkrnn_choose_top(score, 6, 7, a), FOLKRNN_E_INVALID);
+    ck_assert_int_eq(folkrnn_choose_random(3, -1, 0, a), FOLKRNN_E_INVALID);
+    /* odds helpers */
+    assert_close(folkrnn_odds_delta(1.0), 0.0, 0.0, "delta", 0);
+    ck_assert(isnan(folkrnn_odds_delta(0.0)));
+    assert_close(folkrnn_prob_after_delta(0.5, log(3.0)), 0.75, 1e-15, "p'", 0);
+    assert_close(folkrnn_prob_after_delta(0.2, 0.0), 0.2, 1e-15, "p'", 1);
+    ck_assert(folkrnn_prob_after_delta(0.3, -1000.0) == 0.0);
+    ck_assert(isnan(folkrnn_prob_after_delta(1.5, 1.0)));
+}
+END_TEST
+
+START_TEST(test_two_hot_forcing)
+{
+    const int units[1] = {5};
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 1, units, 6, 0.8, 59);
+    folkrnn_state *a, *b;
+    ck_assert_ok(folkrnn_state_new(m, 1, &a));
+    ck_assert_ok(folkrnn_state_new(m, 1, &b));
+    float row[6], pa[6], pb[6];
+    ck_assert_ok(folkrnn_two_hot(row, 6, 4, 1.0, 4, 0.0));
+    ck_assert(row[4] == 1.0f && row[0] == 0.0f);
+    int token = 4;
+    ck_assert_ok(folkrnn_state_step_input(a, row, pa));
+    ck_assert_ok(folkrnn_state_step(b, &token, pb));
+    for (int k = 0; k < 6; k++)
+        assert_close(pa[k], pb[k], 1e-6, "one-hot as weights", k);
+    ck_assert_ok(folkrnn_two_hot(row, 6, 1, 0.7, 3, 0.3));
+    ck_assert(row[1] == 0.7f && row[3] == 0.3f && row[2] == 0.0f);
+    ck_assert_int_eq(folkrnn_two_hot(row, 6, 6, 0.7, 3, 0.3), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_two_hot(row, 6, 1, NAN, 3, 0.3), FOLKRNN_E_INVALID);
+    folkrnn_state_free(a);
+    folkrnn_state_free(b);
+    folkrnn_model_free(m);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -1342,6 +1534,10 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_recorder_values);
     tcase_add_test(tc, test_recorder_bound_and_gru);
     tcase_add_test(tc, test_recorder_cost);
+    tcase_add_test(tc, test_edits_clamp_and_suppress);
+    tcase_add_test(tc, test_snip_equals_silenced_unit);
+    tcase_add_test(tc, test_choose_units);
+    tcase_add_test(tc, test_two_hot_forcing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -65,6 +65,7 @@ struct folkrnn_trainer {
     char *data_name;
     long *train, ntrain;             /* training tunes, decreasing length */
     long *valid, nvalid;             /* validation tunes, decreasing length */
+    long *valid_sorted;              /* [nvalid] the same in file order */
     long train_tokens, valid_tokens; /* predicted tokens per pass over each */
 
     struct folkrnn_model *model;     /* being trained, owned */
@@ -120,6 +121,7 @@ FOLKRNN_API void folkrnn_trainer_free(folkrnn_trainer *t)
     free(t->data_name);
     free(t->train);
     free(t->valid);
+    free(t->valid_sorted);
     folkrnn_model_free(t->model);
     folkrnn_model_free(t->grad);
     folkrnn_model_free(t->acc);
@@ -201,6 +203,23 @@ FOLKRNN_API int folkrnn_trainer_epoch_loss(const folkrnn_trainer *t, int e, doub
         *train = t->losses_train[e];
     if (valid)
         *valid = t->losses_valid[e];
+    return FOLKRNN_OK;
+}
+
+static int compare_longs(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+FOLKRNN_API int folkrnn_trainer_valid_tunes(const folkrnn_trainer *t, const long **idx, long *n)
+{
+    if (!t || !idx || !n)
+        return fr_error(FOLKRNN_E_INVALID, "folkrnn_trainer_valid_tunes: NULL argument");
+    if (!t->have_data)
+        return fr_error(FOLKRNN_E_INVALID, "the trainer has no data");
+    *idx = t->valid_sorted;
+    *n = t->nvalid;
     return FOLKRNN_OK;
 }
 
@@ -304,11 +323,19 @@ FOLKRNN_API int folkrnn_trainer_set_data(folkrnn_trainer *t, const char *text, s
         rc = fr_error(FOLKRNN_E_INVALID, "%s: no tunes left for training after the split", name);
     if (rc == FOLKRNN_OK && !(t->data_name = strdup(name)))
         rc = fr_oom("data name", strlen(name) + 1);
+    if (rc == FOLKRNN_OK && !(t->valid_sorted = malloc(((size_t)t->nvalid + 1) * sizeof(long))))
+        rc = fr_oom("validation tunes", (size_t)t->nvalid * sizeof(long));
+    if (rc == FOLKRNN_OK) {
+        memcpy(t->valid_sorted, t->valid, (size_t)t->nvalid * sizeof(long));
+        qsort(t->valid_sorted, (size_t)t->nvalid, sizeof(long), compare_longs);
+    }
     if (rc < 0) {
         fr_corpus_free(&t->corpus);
         free(t->train);
         free(t->valid);
+        free(t->data_name);
         t->train = t->valid = NULL;
+        t->data_name = NULL;
         return rc;
     }
     t->train_tokens = predicted_tokens(&t->corpus, t->train, t->ntrain);

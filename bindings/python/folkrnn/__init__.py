@@ -7,7 +7,8 @@
 Model: load, build (Model.new), clone, save, vocabulary, parameters as
 numpy views.  State: streams stepping through a model, hooks that read and
 change activations (add_hook), copies.  Vocab: token text and ABC in and
-out, bar counting.  Sampler, score, beam_search: tunes drawn, scored and
+out, bar counting.  Recorder, Edits: activations recorded and edited by
+the library's own hooks.  Sampler, score, beam_search: tunes drawn, scored and
 searched.  folkrnn.analysis: SVD, PCA, correlations, spectra on numpy
 arrays.  Errors raise FolkRNNError carrying the library's message.  The library is found through $FOLKRNN_LIB or the
 dynamic loader's path (libfolkrnn.so.0).
@@ -17,6 +18,7 @@ from ._lib import (FolkRNNError, IDLE, OK, E_INVALID, E_NOMEM, E_IO, E_FORMAT,
 from ._core import Model, State, Event, POINTS, PARAMS, default_model_path
 from ._text import Vocab, Bars, token_class, token_midi, token_duration, WILDCARD
 from ._sample import Sampler, Tune, Leaf, score, beam_search
+from .record import Recorder, Edits
 from . import _lib, analysis
 
 __version__ = "0.1.0"

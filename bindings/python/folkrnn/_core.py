@@ -312,6 +312,15 @@ class Model:
         """ids as a complete ABC tune."""
         return self.vocabulary().abc(ids, number, title)
 
+    def snip(self, layer, units, forward=True, recurrent=False):
+        """Zero the outgoing weights of units of layer: forward (the next
+        layer's W_in rows, or the dense W rows for the last layer) and/or
+        recurrent (its own W_hid rows).  Changes this model: snip a clone()."""
+        units = [int(u) for u in units]
+        arr = (c_int * max(len(units), 1))(*units)
+        call("folkrnn_model_snip", self._handle, layer, arr, len(units),
+             (1 if forward else 0) | (2 if recurrent else 0))
+
     def sampler(self, **settings):
         """A new Sampler of this model (settings: see Sampler)."""
         from ._sample import Sampler
@@ -358,6 +367,7 @@ class State:
         self._vocab_size = model.vocab_size
         self._hooks = {}            # hook id -> (ctypes callback, Python fn)
         self._hook_error = None     # exception raised inside a hook this step
+        self._dependents = weakref.WeakSet()   # recorders, edits: freed before the state
         model._states.add(self)
 
     @property
@@ -370,6 +380,8 @@ class State:
         """Free the state and drop its hooks."""
         if getattr(self, "_h", None) is None:
             return
+        for d in list(self._dependents):
+            d.close()
         if self._owned:
             fn("folkrnn_state_free")(self._h)
         self._h = None
@@ -502,6 +514,17 @@ class State:
         """Remove a hook added by add_hook."""
         call("folkrnn_state_remove_hook", self._handle, hook_id)
         self._hooks.pop(hook_id, None)
+
+    def recorder(self, points=None, max_bytes=0):
+        """A Recorder on this state (see folkrnn.Recorder); points: a list of
+        (point, layer) pairs to record, or "all"."""
+        from .record import Recorder
+        return Recorder(self, points, max_bytes)
+
+    def edits(self):
+        """A new, empty Edits on this state (see folkrnn.Edits)."""
+        from .record import Edits
+        return Edits(self)
 
     def __repr__(self):
         return "<folkrnn.State %d streams%s>" % (self.nstreams, "" if self._h else " closed")

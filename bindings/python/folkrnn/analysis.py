@@ -6,7 +6,7 @@ array-likes, converted to float64; results are new numpy arrays.
     s, u, v = analysis.svd(model.param(0, "dense_w", writable=False))
     power = analysis.unit_spectra(hidden_over_a_tune, window="hann")
 """
-from ctypes import POINTER, byref, c_double
+from ctypes import POINTER, byref, c_double, c_int
 
 import numpy as np
 
@@ -134,3 +134,29 @@ def band_share(power, n, period, tol=0.5):
         share, sp = _vec(m.contents.rows)
         call("folkrnn_band_share", m, n, period, tol, sp)
     return share
+
+
+def choose_random(n, k, seed):
+    """k distinct indices of range(n), uniformly at random from seed (the
+    same on every platform), ascending."""
+    units = (c_int * max(k, 1))()
+    call("folkrnn_choose_random", n, k, seed, units)
+    return list(units[:k])
+
+
+def choose_top(score, k):
+    """Indices of the k largest scores (NaN last, ties to the lower index), ascending."""
+    score = np.ascontiguousarray(score, dtype=np.float64)
+    units = (c_int * max(k, 1))()
+    call("folkrnn_choose_top", score.ctypes.data_as(_dp), len(score), k, units)
+    return list(units[:k])
+
+
+def odds_delta(factor):
+    """The logit change that multiplies a token's odds by factor: log(factor)."""
+    return fn("folkrnn_odds_delta")(factor)
+
+
+def prob_after_delta(p, delta):
+    """A token's probability p after its logit changes by delta (Sturm's formula)."""
+    return fn("folkrnn_prob_after_delta")(p, delta)

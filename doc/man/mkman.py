@@ -138,8 +138,11 @@ class Header:
 
     def _code(self, stmt, doc):
         if stmt.startswith("FOLKRNN_API"):
-            proto = re.sub(r"\s+", " ", stmt[len("FOLKRNN_API"):]).strip()
-            proto = proto.replace("( ", "(").replace(" )", ")")
+            # the header's own line breaks, realigned without "FOLKRNN_API "
+            lines = stmt[len("FOLKRNN_API "):].split("\n")
+            cut = len("FOLKRNN_API ")
+            proto = "\n".join([lines[0]] + [l[cut:] if l[:cut].isspace() else l.strip()
+                                             for l in lines[1:]])
             name = re.search(r"(\w+)\s*\(", proto).group(1)
             self.functions[name] = {"protos": [proto], "doc": doc or "",
                                     "section": self.sections[-1][1] if self.sections else ""}

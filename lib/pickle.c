@@ -134,8 +134,10 @@ static struct fr_pk *new_value(struct vm *vm, int type)
     return v;
 }
 
-/* Grow a malloc'd array to hold at least need items, doubling, at most limit. */
-static int grow(void **items, size_t *cap, size_t need, size_t size, size_t limit,
+/* Grow the malloc'd array whose pointer is at *pitems (any pointer type: it
+   is read and written with memcpy, not through a void ** cast) to hold at
+   least need items, doubling, at most limit. */
+static int grow(void *pitems, size_t *cap, size_t need, size_t size, size_t limit,
                 const char *what)
 {
     if (need <= *cap)
@@ -147,10 +149,12 @@ static int grow(void **items, size_t *cap, size_t need, size_t size, size_t limi
         ncap = limit;
     if (ncap < need)
         return fr_error(FOLKRNN_E_UNSUPPORTED, "pickle needs more than %zu %s", limit, what);
-    void *n = realloc(*items, ncap * size);
-    if (!n)
+    void *items;
+    memcpy(&items, pitems, sizeof items);
+    items = realloc(items, ncap * size);
+    if (!items)
         return fr_oom(what, ncap * size);
-    *items = n;
+    memcpy(pitems, &items, sizeof items);
     *cap = ncap;
     return 0;
 }
@@ -163,7 +167,7 @@ static int push(struct vm *vm, struct fr_pk *v)
         vm->stack[vm->nstack++] = v;
         return 0;
     }
-    int rc = grow((void **)&vm->stack, &vm->capstack, vm->nstack + 1, sizeof *vm->stack,
+    int rc = grow(&vm->stack, &vm->capstack, vm->nstack + 1, sizeof *vm->stack,
                   FR_PK_MAX_STACK, "stack entries");
     if (rc)
         return rc;
@@ -417,7 +421,7 @@ static int op_add_mark(struct vm *vm, int type, const char *op)
 
 static int op_mark(struct vm *vm)
 {
-    int rc = grow((void **)&vm->marks, &vm->capmarks, vm->nmarks + 1, sizeof *vm->marks,
+    int rc = grow(&vm->marks, &vm->capmarks, vm->nmarks + 1, sizeof *vm->marks,
                   FR_PK_MAX_MARKS, "nested MARKs");
     if (rc)
         return rc;
@@ -462,7 +466,7 @@ static int memo_put(struct vm *vm, uint64_t idx)
                      (unsigned long long)idx);
     size_t limit = vm->size > 256 ? vm->size : 256;
     size_t oldcap = vm->capmemo;
-    rc = grow((void **)&vm->memo, &vm->capmemo, (size_t)idx + 1, sizeof *vm->memo, limit,
+    rc = grow(&vm->memo, &vm->capmemo, (size_t)idx + 1, sizeof *vm->memo, limit,
               "memo entries");
     if (rc)
         return rc;
@@ -1214,19 +1218,17 @@ static double elem(const unsigned char *p, const struct fr_pk_dtype *dt, int swa
     }
 }
 
-/* Offset in elements of row-major element i in the array's own layout. */
+/* Offset in elements of row-major element i in the array's own layout:
+   i's row-major digits (last dimension fastest) weighted by Fortran strides
+   (first dimension fastest). */
 static size_t layout_index(const struct fr_pk_array *a, size_t i)
 {
     if (!a->fortran || a->ndim < 2)
         return i;
-    size_t off = 0, stride = 1;
-    size_t rest = i;
-    /* Row-major index digits from the last dimension; Fortran strides grow
-       from the first: compute digits then weight them. */
-    size_t digits[FR_PK_MAX_DIMS];
+    size_t digits[FR_PK_MAX_DIMS] = {0}, off = 0, stride = 1;
     for (int k = a->ndim - 1; k >= 0; k--) {
-        digits[k] = rest % (size_t)a->shape[k];
-        rest /= (size_t)a->shape[k];
+        digits[k] = i % (size_t)a->shape[k];
+        i /= (size_t)a->shape[k];
     }
     for (int k = 0; k < a->ndim; k++) {
         off += digits[k] * stride;

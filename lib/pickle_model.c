@@ -68,10 +68,11 @@ struct params {
 static int get_array(const struct params *pv, size_t i, const struct fr_pk_array **out)
 {
     const struct fr_pk *v = pv->list->u.seq.items[i];
-    char name[64];
-    if (v->type != FR_PK_ARRAY || !v->u.arr->built)
+    if (v->type != FR_PK_ARRAY || !v->u.arr->built) {
+        char name[64];
         return fr_error(FOLKRNN_E_FORMAT, "param_values[%zu] (%s) is %s, not a numpy array", i,
                         param_name(name, sizeof name, i, pv->num_layers), fr_pk_type_name(v));
+    }
     *out = v->u.arr;
     return 0;
 }
@@ -104,12 +105,13 @@ static int matrix_dims(const struct params *pv, size_t i, int *rows, int *cols)
     int rc = get_array(pv, i, &a);
     if (rc)
         return rc;
-    char got[200], name[64];
     if (a->ndim != 2 || a->shape[0] < 1 || a->shape[0] > INT_MAX || a->shape[1] < 1 ||
-        a->shape[1] > INT_MAX)
+        a->shape[1] > INT_MAX) {
+        char got[200], name[64];
         return fr_error(FOLKRNN_E_SHAPE, "param_values[%zu]: shape %s where a non-empty matrix "
                         "was expected (%s)", i, shape_text(got, sizeof got, a->ndim, a->shape),
                         param_name(name, sizeof name, i, pv->num_layers));
+    }
     *rows = (int)a->shape[0];
     *cols = (int)a->shape[1];
     return 0;

@@ -1640,6 +1640,65 @@ FOLKRNN_API double folkrnn_prob_after_delta(double p, double delta);
    weight), FOLKRNN_E_RANGE (a or b). */
 FOLKRNN_API int folkrnn_two_hot(float *row, int vocab, int a, double wa, int b, double wb);
 
+/* ---- 8.8 Statistics over steps (lib/an_stats.c) -------------------------
+
+   Sturm's time analyses on recordings (rows are steps): posterior mass per
+   token class, entropy, one-hot inputs for Gram matrices over steps
+   (folkrnn_gram with FOLKRNN_GRAM_ROWS; normalise for hidden states),
+   distances between steps, histograms, sparsity, saturation and the largest
+   magnitude per unit.  Errors common to all: FOLKRNN_E_INVALID for NULL
+   arguments, FOLKRNN_E_NUMERIC for non-finite input where noted. */
+
+/* The probability mass of each token class at each step: probs is steps x
+   vocab of m (a PROBS recording); *out is steps x FOLKRNN_TOKEN_NCLASSES,
+   column c the sum over the tokens of class c (section 5).  Caller frees
+   *out.  Errors: FOLKRNN_E_SHAPE (cols is not m's vocabulary),
+   FOLKRNN_E_NUMERIC, FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_class_mass(const folkrnn_model *m, const folkrnn_matrix *probs,
+                                   folkrnn_matrix **out);
+
+/* The entropy in bits of each row of probs taken as a distribution (each
+   row is divided by its sum first): bits[rows].  Errors: FOLKRNN_E_NUMERIC
+   (a negative or non-finite value, or a row summing to 0). */
+FOLKRNN_API int folkrnn_entropy(const folkrnn_matrix *probs, double *bits);
+
+/* The one-hot rows of tokens[n]: *out is n x vocab with a 1 in each row's
+   token column.  Caller frees *out.  Errors: FOLKRNN_E_INVALID (n < 1,
+   vocab < 1), FOLKRNN_E_RANGE (a token outside [0, vocab)), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_onehot(const int *tokens, int n, int vocab, folkrnn_matrix **out);
+
+/* Euclidean distances between every pair of rows of x: *out rows x rows,
+   computed from differences (not from a Gram matrix, which loses the
+   digits of close rows).  Caller frees *out.  Errors: FOLKRNN_E_NUMERIC,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_row_distances(const folkrnn_matrix *x, folkrnn_matrix **out);
+
+/* The mean distance between rows lag steps apart, for lag 1..maxlag:
+   mean[maxlag], mean[k - 1] for lag k (a dip at lag 9 shows a state that
+   repeats every bar).  Errors: FOLKRNN_E_RANGE (maxlag outside
+   [1, rows - 1]), FOLKRNN_E_NUMERIC. */
+FOLKRNN_API int folkrnn_lag_distances(const folkrnn_matrix *x, int maxlag, double *mean);
+
+/* A histogram of the values of x: counts[nbins] over nbins bins of equal
+   width covering [lo, hi) (hi itself goes in the last bin); *outside (may
+   be NULL) counts the values outside [lo, hi] and the non-finite ones.
+   Errors: FOLKRNN_E_INVALID (nbins < 1, not lo < hi). */
+FOLKRNN_API int folkrnn_histogram(const folkrnn_matrix *x, double lo, double hi, int nbins,
+                                  long *counts, long *outside);
+
+/* The fraction of each column's values inside [lo, hi]: fraction[cols].
+   Sparsity is the fraction in [-eps, eps]; saturation of a tanh unit one
+   minus the fraction in [-1 + m, 1 - m], of a sigmoid gate one minus the
+   fraction in [m, 1 - m].  Errors: FOLKRNN_E_INVALID (lo > hi). */
+FOLKRNN_API int folkrnn_column_fraction(const folkrnn_matrix *x, double lo, double hi,
+                                        double *fraction);
+
+/* The largest |value| of each column: maxabs[cols]; order[cols] (may be
+   NULL) receives the columns by decreasing maximum, ties by index (Sturm's
+   sorted maximum magnitude per unit).  Errors: FOLKRNN_E_NUMERIC,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_column_max_abs(const folkrnn_matrix *x, double *maxabs, int *order);
+
 /* ==== end of section 8 ==== */
 
 #ifdef __cplusplus

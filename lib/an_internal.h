@@ -2,7 +2,7 @@
 
    Map:
      matrices ....... fr_mat_new, fr_mat_check, fr_mat_finite   (an_matrix.c)
-     linear algebra . fr_svd_values                             (an_linalg.c)
+     linear algebra . fr_order_descending                       (an_linalg.c)
      files .......... fr_tmpfile_open, fr_tmpfile_commit        (an_npy.c)
      text ........... fr_font_pixel                             (an_font.c) */
 #ifndef FOLKRNN_AN_INTERNAL_H
@@ -40,6 +40,12 @@ int fr_mat_input(const folkrnn_matrix *a, const char *name);
 
 /* FOLKRNN_E_NUMERIC naming the first non-finite of x[n]. */
 int fr_vec_finite(const double *x, int n, const char *name);
+
+/* ---- linear algebra (an_linalg.c) ----------------------------------------------- */
+
+/* order[n] = indices 0..n-1 by descending v, ties in index order (a stable
+   insertion sort: the lengths here are unit and value counts). */
+void fr_order_descending(const double *v, int n, int *order);
 
 /* ---- files (an_npy.c) ------------------------------------------------------ */
 

@@ -298,8 +298,7 @@ static void complete_basis(double *u, int n, int len, const int *zero)
     }
 }
 
-/* Indices 0..n-1 ordered by descending s (stable). */
-static void order_descending(const double *s, int n, int *order)
+void fr_order_descending(const double *s, int n, int *order)
 {
     for (int i = 0; i < n; i++) {
         int k = i;
@@ -383,7 +382,7 @@ static int svd_run(struct svd_work *w)
             cblas_dscal(w->mb, 1.0 / norm, gj, 1);
         w->s[j] = norm * w->scale;
     }
-    order_descending(w->s, w->nb, w->order);
+    fr_order_descending(w->s, w->nb, w->order);
     return FOLKRNN_OK;
 }
 
@@ -557,7 +556,7 @@ int folkrnn_eig_sym(const folkrnn_matrix *a, double *w, folkrnn_matrix **v)
         if (!rc && !(rc = jacobi_eig(s->data, n, vec ? vec->data : NULL))) {
             for (int i = 0; i < n; i++)
                 diag[i] = FR_AT(s, i, i);
-            order_descending(diag, n, order);
+            fr_order_descending(diag, n, order);
             for (int i = 0; i < n; i++)
                 w[i] = diag[order[i]];
             if (v) {

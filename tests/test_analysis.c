@@ -1507,6 +1507,88 @@ START_TEST(test_two_hot_forcing)
 }
 END_TEST
 
+/* ---- statistics over steps ---------------------------------------------------------------- */
+
+START_TEST(test_class_mass_entropy)
+{
+    const char *tokens[6] = {"M:6/8", "K:Cmaj", "|", "C", "D", "</s>"};
+    const int units[1] = {3};
+    folkrnn_model *m;
+    ck_assert_ok(folkrnn_model_new(FOLKRNN_CELL_LSTM, 1, units, 6, tokens, 0, &m));
+    const double p[2 * 6] = {0.1, 0.2, 0.3, 0.15, 0.15, 0.1, 0.25, 0.25, 0.0, 0.25, 0.25, 0.0};
+    folkrnn_matrix *probs, *mass;
+    ck_assert_ok(folkrnn_matrix_from_double(p, 2, 6, 6, &probs));
+    ck_assert_ok(folkrnn_class_mass(m, probs, &mass));
+    ck_assert(mass->rows == 2 && mass->cols == FOLKRNN_TOKEN_NCLASSES);
+    assert_close(AT(mass, 0, FOLKRNN_TOKEN_METER), 0.1, 1e-15, "meter", 0);
+    assert_close(AT(mass, 0, FOLKRNN_TOKEN_BAR), 0.3, 1e-15, "bar", 0);
+    assert_close(AT(mass, 0, FOLKRNN_TOKEN_PITCH), 0.3, 1e-15, "pitch", 0);
+    assert_close(AT(mass, 1, FOLKRNN_TOKEN_PITCH), 0.5, 1e-15, "pitch", 1);
+    ck_assert(AT(mass, 1, FOLKRNN_TOKEN_END) == 0.0 && AT(mass, 0, FOLKRNN_TOKEN_REST) == 0.0);
+    double bits[2];
+    ck_assert_ok(folkrnn_entropy(probs, bits));
+    assert_close(bits[1], 2.0, 1e-15, "entropy of 4 equal", 1);
+    double h0 = 0.0;
+    for (int k = 0; k < 6; k++)
+        h0 -= p[k] * log2(p[k]);
+    assert_close(bits[0], h0, 1e-15, "entropy", 0);
+    folkrnn_matrix_free(mass);
+    folkrnn_matrix *wrong;
+    ck_assert_ok(folkrnn_matrix_new(2, 5, &wrong));
+    ck_assert_int_eq(folkrnn_class_mass(m, wrong, &mass), FOLKRNN_E_SHAPE);
+    ck_assert_int_eq(folkrnn_entropy(wrong, bits), FOLKRNN_E_NUMERIC); /* rows sum to 0 */
+    AT(probs, 1, 1) = -0.1;
+    ck_assert_int_eq(folkrnn_entropy(probs, bits), FOLKRNN_E_NUMERIC);
+    folkrnn_matrix_free(wrong);
+    folkrnn_matrix_free(probs);
+    folkrnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_step_statistics)
+{
+    /* one-hot rows and their Gram matrix over steps: 1 where tokens repeat */
+    const int seq[7] = {0, 2, 1, 0, 2, 1, 0};
+    folkrnn_matrix *x, *g, *d;
+    ck_assert_ok(folkrnn_onehot(seq, 7, 3, &x));
+    ck_assert_ok(folkrnn_gram(x, FOLKRNN_GRAM_ROWS, 0, &g));
+    for (int a = 0; a < 7; a++)
+        for (int b = 0; b < 7; b++)
+            ck_assert(AT(g, a, b) == (seq[a] == seq[b]));
+    folkrnn_matrix_free(g);
+    /* distances: sqrt(2) between different tokens; period 3 gives 0 at lag 3 */
+    ck_assert_ok(folkrnn_row_distances(x, &d));
+    assert_close(AT(d, 0, 1), sqrt(2.0), 1e-15, "distance", 0);
+    ck_assert(AT(d, 0, 3) == 0.0 && AT(d, 4, 4) == 0.0 && AT(d, 1, 0) == AT(d, 0, 1));
+    folkrnn_matrix_free(d);
+    double lag[6];
+    ck_assert_ok(folkrnn_lag_distances(x, 6, lag));
+    ck_assert(lag[2] == 0.0 && lag[5] == 0.0);
+    assert_close(lag[0], sqrt(2.0), 1e-15, "lag 1", 0);
+    ck_assert_int_eq(folkrnn_lag_distances(x, 7, lag), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_onehot(seq, 7, 2, &g), FOLKRNN_E_RANGE);
+    folkrnn_matrix_free(x);
+    /* histogram, fractions, largest magnitudes */
+    const double v[4 * 2] = {-1.0, 0.0, -0.5, 0.001, 0.5, 0.999, 1.0, NAN};
+    ck_assert_ok(folkrnn_matrix_from_double(v, 4, 2, 2, &x));
+    long counts[4], outside;
+    ck_assert_ok(folkrnn_histogram(x, -1.0, 1.0, 4, counts, &outside));
+    /* bins [-1,-.5) [-.5,0) [0,.5) [.5,1]: -1 | -.5 | 0 .001 | .5 .999 1 */
+    ck_assert(counts[0] == 1 && counts[1] == 1 && counts[2] == 2 && counts[3] == 3 && outside == 1);
+    double frac[2];
+    ck_assert_ok(folkrnn_column_fraction(x, -0.01, 0.01, frac));
+    ck_assert(frac[0] == 0.0 && frac[1] == 0.5);
+    ck_assert_int_eq(folkrnn_column_fraction(x, 1.0, 0.0, frac), FOLKRNN_E_INVALID);
+    double maxabs[2];
+    int order[2];
+    ck_assert_int_eq(folkrnn_column_max_abs(x, maxabs, order), FOLKRNN_E_NUMERIC);
+    AT(x, 3, 1) = -2.0;
+    ck_assert_ok(folkrnn_column_max_abs(x, maxabs, order));
+    ck_assert(maxabs[0] == 1.0 && maxabs[1] == 2.0 && order[0] == 1 && order[1] == 0);
+    folkrnn_matrix_free(x);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -1538,6 +1620,8 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_snip_equals_silenced_unit);
     tcase_add_test(tc, test_choose_units);
     tcase_add_test(tc, test_two_hot_forcing);
+    tcase_add_test(tc, test_class_mass_entropy);
+    tcase_add_test(tc, test_step_statistics);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -64,7 +64,10 @@ int fr_gunzip(const unsigned char *data, size_t size, size_t limit,
     size_t cap = size >= 4 ? (size_t)data[size - 4] | (size_t)data[size - 3] << 8 |
                                  (size_t)data[size - 2] << 16 | (size_t)data[size - 1] << 24
                            : 0;
-    if (cap < size)
+    /* robustness (issue 8): deflate expands at most 1032:1, so a trailer
+       claiming more is a lie; without this check a 30-byte file made us
+       allocate 4 GiB (fuzz/run.sh gzip, tests/regress/model/gzip-isize-lie). */
+    if (cap < size || cap / 1032 > size)
         cap = size * 4;
     if (cap > limit)
         cap = limit;

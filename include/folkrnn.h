@@ -1699,6 +1699,56 @@ FOLKRNN_API int folkrnn_column_fraction(const folkrnn_matrix *x, double lo, doub
    FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_column_max_abs(const folkrnn_matrix *x, double *maxabs, int *order);
 
+/* ---- 8.9 Snipping sweeps (lib/an_sweep.c) -------------------------------
+
+   Sturm's experiment of parts 6 and 7: snip a fraction of a layer's units
+   chosen by a rule, generate tunes, and see whether bars are still counted
+   right and how likely the tunes are under the intact model. */
+
+/* How a sweep chooses the units to snip. */
+enum folkrnn_sweep_rule {
+    FOLKRNN_SWEEP_TOP = 0,   /* the units with the largest score (e.g. band shares) */
+    FOLKRNN_SWEEP_RANDOM = 1 /* units at random (folkrnn_choose_random) */
+};
+
+/* One point of a sweep.  Used in arrays, so it never grows. */
+typedef struct folkrnn_sweep_point {
+    int rule;          /* FOLKRNN_SWEEP_* */
+    double fraction;   /* of the layer's units asked for */
+    int nunits;        /* units snipped: fraction * units, rounded to nearest */
+    int ntunes;        /* tunes generated */
+    int nended;        /* of which ended with </s> (not cut at the length limit) */
+    long nbars;        /* bars in all tunes (folkrnn_bars_count) */
+    long ncorrect;     /* of which FULL, PICKUP or CLOSING */
+    double loglik;     /* total log-likelihood of the tunes (with </s> where
+                          they ended) under the intact model */
+    long ntokens;      /* tokens that loglik scores */
+} folkrnn_sweep_point;
+
+/* Called on each sweep's sampler before it draws, to set an opening,
+   temperature, streams or length limit (its seed is set by the sweep
+   afterwards); non-zero aborts the sweep with that status. */
+typedef int (*folkrnn_sweep_setup_fn)(folkrnn_sampler *s, void *user);
+
+/* For each rule of rules[nrules] and each fraction of fractions[nfractions]
+   (in [0, 1]): clone m, cut the connections what (FOLKRNN_SNIP_*) of the
+   chosen units of layer (FOLKRNN_SWEEP_TOP needs score[units of layer];
+   FOLKRNN_SWEEP_RANDOM uses folkrnn_choose_random with seed + the fraction's
+   index), draw ntunes tunes from the clone with a sampler (setup called
+   first when not NULL, then seed set to seed: every point draws with the
+   same seed), count their bars and score them under m.  results[nrules *
+   nfractions] is filled rule by rule.  m is only read.  The cost is that of
+   generating nrules * nfractions * ntunes tunes.
+   Errors: FOLKRNN_E_INVALID (NULL, counts < 1, fraction outside [0, 1],
+   unknown rule, TOP without score), FOLKRNN_E_RANGE (layer), the errors of
+   folkrnn_sample and folkrnn_score, the status setup returns,
+   FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_snip_sweep(const folkrnn_model *m, int layer, int what,
+                                   const double *score, const int *rules, int nrules,
+                                   const double *fractions, int nfractions, int ntunes,
+                                   unsigned long long seed, folkrnn_sweep_setup_fn setup,
+                                   void *user, folkrnn_sweep_point *results);
+
 /* ==== end of section 8 ==== */
 
 #ifdef __cplusplus

@@ -1589,6 +1589,124 @@ START_TEST(test_step_statistics)
 }
 END_TEST
 
+/* ---- snipping sweeps ---------------------------------------------------------------------- */
+
+static const char *SWEEP_TOKENS[10] = {"<s>", "</s>", "M:4/4", "K:Cmaj", "|", "C", "D", "E", "2", "z"};
+
+static int sweep_setup(folkrnn_sampler *s, void *user)
+{
+    int *max_len = user;
+    return *max_len < 0 ? FOLKRNN_E_RANGE : folkrnn_sampler_set_max_len(s, *max_len);
+}
+
+/* The point (rule TOP, fraction) measured step by step with the public API. */
+static void sweep_by_hand(const folkrnn_model *m, const double *score, double fraction,
+                          folkrnn_sweep_point *pt)
+{
+    folkrnn_model *clone;
+    folkrnn_sampler *s;
+    folkrnn_tunes *t;
+    folkrnn_vocab *v;
+    folkrnn_state *judge;
+    int chosen[6];
+    memset(pt, 0, sizeof *pt);
+    pt->nunits = (int)lround(fraction * 6);
+    ck_assert_ok(folkrnn_choose_top(score, 6, pt->nunits, chosen));
+    ck_assert_ok(folkrnn_model_clone(m, &clone));
+    ck_assert_ok(folkrnn_model_snip(clone, 1, chosen, pt->nunits, FOLKRNN_SNIP_FORWARD));
+    ck_assert_ok(folkrnn_sampler_new(clone, &s));
+    ck_assert_ok(folkrnn_sampler_set_max_len(s, 40));
+    ck_assert_ok(folkrnn_sampler_set_seed(s, 77));
+    ck_assert_ok(folkrnn_sample(s, 6, &t));
+    ck_assert_ok(folkrnn_vocab_from_model(m, &v));
+    ck_assert_ok(folkrnn_state_new(m, 1, &judge));
+    for (int k = 0; k < 6; k++) {
+        int len, nbars, ncorrect, ended = folkrnn_tunes_ended(t, k);
+        const int *ids = folkrnn_tunes_tokens(t, k, &len);
+        folkrnn_bars *b;
+        ck_assert_ok(folkrnn_bars_count(v, ids, len, &b));
+        ck_assert_ok(folkrnn_bars_summary(b, &nbars, &ncorrect, NULL));
+        folkrnn_bars_free(b);
+        double ll;
+        ck_assert_ok(folkrnn_score(judge, ids, &len, 1, ended ? 0 : FOLKRNN_SCORE_NO_END, &ll, NULL));
+        pt->nbars += nbars;
+        pt->ncorrect += ncorrect;
+        pt->nended += ended;
+        pt->loglik += ll;
+        pt->ntokens += len + ended;
+    }
+    folkrnn_state_free(judge);
+    folkrnn_vocab_free(v);
+    folkrnn_tunes_free(t);
+    folkrnn_sampler_free(s);
+    folkrnn_model_free(clone);
+}
+
+START_TEST(test_snip_sweep)
+{
+    const int units[2] = {5, 6};
+    const char *const *tokens = SWEEP_TOKENS;
+    folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 10, 0.9, 61), *named;
+    /* the same weights with a real vocabulary, so that bars can be counted */
+    ck_assert_ok(folkrnn_model_new(FOLKRNN_CELL_LSTM, 2, units, 10, tokens, 0, &named));
+    const int params[] = {FOLKRNN_P_W_IN, FOLKRNN_P_W_HID, FOLKRNN_P_B};
+    for (int l = 0; l < 2; l++)
+        for (int k = 0; k < 3; k++) {
+            const float *src;
+            float *dst;
+            int rows, cols, ld;
+            ck_assert_ok(folkrnn_model_param_const(m, l, params[k], &src, &rows, &cols, &ld));
+            ck_assert_ok(folkrnn_model_param(named, l, params[k], &dst, NULL, NULL, NULL));
+            memcpy(dst, src, (size_t)rows * ld * sizeof *src);
+        }
+    for (int k = FOLKRNN_P_DENSE_W; k <= FOLKRNN_P_DENSE_B; k++) {
+        const float *src;
+        float *dst;
+        int rows, cols, ld;
+        ck_assert_ok(folkrnn_model_param_const(m, 0, k, &src, &rows, &cols, &ld));
+        ck_assert_ok(folkrnn_model_param(named, 0, k, &dst, NULL, NULL, NULL));
+        memcpy(dst, src, (size_t)rows * ld * sizeof *src);
+    }
+    const double score[6] = {0.3, 0.9, 0.1, 0.5, 0.7, 0.2};
+    const int rules[2] = {FOLKRNN_SWEEP_TOP, FOLKRNN_SWEEP_RANDOM};
+    const double fractions[3] = {0.0, 0.5, 1.0};
+    folkrnn_sweep_point res[6];
+    int max_len = 40;
+    ck_assert_ok(folkrnn_snip_sweep(named, 1, FOLKRNN_SNIP_FORWARD, score, rules, 2, fractions, 3,
+                                    6, 77, sweep_setup, &max_len, res));
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(res[i].rule, rules[i / 3]);
+        ck_assert(res[i].fraction == fractions[i % 3]);
+        ck_assert_int_eq(res[i].nunits, (int)lround(fractions[i % 3] * 6));
+        ck_assert_int_eq(res[i].ntunes, 6);
+        ck_assert(res[i].ncorrect <= res[i].nbars && res[i].loglik < 0.0 && res[i].ntokens > 0);
+    }
+    /* nothing snipped: both rules draw the same tunes */
+    ck_assert(res[0].loglik == res[3].loglik && res[0].nbars == res[3].nbars);
+    /* everything snipped: both rules snip the same units */
+    ck_assert(res[2].loglik == res[5].loglik && res[2].ncorrect == res[5].ncorrect);
+    /* the composition, done by hand */
+    folkrnn_sweep_point want;
+    sweep_by_hand(named, score, 0.5, &want);
+    ck_assert_int_eq(res[1].nbars, want.nbars);
+    ck_assert_int_eq(res[1].ncorrect, want.ncorrect);
+    ck_assert_int_eq(res[1].nended, want.nended);
+    ck_assert_int_eq(res[1].ntokens, want.ntokens);
+    /* float32 products of 8 streams and of 1 may round differently */
+    assert_close(res[1].loglik, want.loglik, 1e-6 * fabs(want.loglik), "sweep loglik", 1);
+    /* the snipped model's tunes are scored under the intact one: q = 0.5
+       differs from q = 0 */
+    ck_assert(res[1].loglik != res[0].loglik);
+    max_len = -1;
+    ck_assert_int_eq(folkrnn_snip_sweep(named, 1, FOLKRNN_SNIP_FORWARD, score, rules, 2, fractions,
+                                        3, 6, 77, sweep_setup, &max_len, res), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(folkrnn_snip_sweep(named, 1, FOLKRNN_SNIP_FORWARD, NULL, rules, 2, fractions,
+                                        3, 6, 77, NULL, NULL, res), FOLKRNN_E_INVALID);
+    folkrnn_model_free(named);
+    folkrnn_model_free(m);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -1622,6 +1740,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_two_hot_forcing);
     tcase_add_test(tc, test_class_mass_entropy);
     tcase_add_test(tc, test_step_statistics);
+    tcase_add_test(tc, test_snip_sweep);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -677,7 +677,8 @@ FOLKRNN_API int folkrnn_rng_choice(folkrnn_rng *r, const float *p, int n);
      6. One draw of folkrnn_rng_choice(p).
    The tune ends after </s> or when it holds max_len tokens (folk-rnn's rule:
    it stops once the sequence with <s> is longer than 1000 tokens, i.e.
-   max_len 1000; a tune cut there keeps all its tokens and ended is 0).
+   max_len 1000; a tune cut there keeps all its tokens and ended is 0, where
+   folk-rnn's printout drops the last one, taking it for </s>).
 
    folk-rnn compatibility (FOLKRNN_RNG_NUMPY).  With no bias, suppression,
    top-k/top-p or template, the sampler repeats sample-rnn-fast.py's loop:

@@ -25,6 +25,12 @@ Output, one record per line:
   margin NAME X                the smallest distance between a uniform draw
                                and a cdf boundary in the case (a tie within
                                float32 rounding would show here)
+  flat SEED T MARGIN ; LOGITS... ; DRAWS...
+                               folk-rnn's loop on a 137-token model whose
+                               logits are LOGITS at every step (the token
+                               ids: 0 <s>, 1 </s>, k+2 "tk"): the tokens drawn
+                               until </s> or 1000 tokens; numpy's pairwise
+                               float32 sum over more than 128 values
 """
 import os
 import sys
@@ -160,6 +166,24 @@ CASES = [
 ]
 
 
+def flat_case(seed, T):
+    """Fixed logits (</s> unlikely): many draws from one float32 softmax."""
+    logits = np.random.RandomState(11).normal(0, 2, 137).astype(np.float32)
+    logits[1] = -9.0
+    rng = np.random.RandomState(seed)
+    sequence, margin = [0], 1.0
+    while sequence[-1] != 1:
+        p = softmax_fast(logits[None, :], T).squeeze()
+        probe = np.random.RandomState()
+        probe.set_state(rng.get_state())
+        margin = min(margin, margin_of(p, probe.random_sample()))
+        sequence.append(int(rng.choice(137, p=p)))
+        if len(sequence) > 1000:
+            break
+    return "flat %d %r %.3g ; %s ; %s" % (seed, T, margin, " ".join("%.9g" % v for v in logits),
+                                         " ".join(map(str, sequence[1:])))
+
+
 def main():
     out_path = (sys.argv[1] if len(sys.argv) > 1
                 else os.path.join(HERE, "fixtures", "sample_ref.txt"))
@@ -188,6 +212,7 @@ def main():
         for k, (ended, body) in enumerate(tunes):
             lines.append("tune %s %d %d %s" % (name, k, ended, " ".join(body)))
         lines.append("margin %s %.3g" % (name, margin))
+    lines.append(flat_case(3, 0.7))
     with open(out_path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -303,6 +303,57 @@ START_TEST(numpy_mode_reproduces_folkrnn)
 }
 END_TEST
 
+/* A 137-token model whose logits are always b (every other weight and the
+   initial state zero, so h = 0): ids 0 <s>, 1 </s>, k + 2 "tk". */
+static folkrnn_model *flat_model(const float *b)
+{
+    char names[137][8];
+    const char *tokens[137] = {"<s>", "</s>"};
+    for (int k = 2; k < 137; k++) {
+        snprintf(names[k], sizeof names[k], "t%d", k - 2);
+        tokens[k] = names[k];
+    }
+    folkrnn_model *m;
+    int units = 1;
+    ck_assert_ok(folkrnn_model_new(FOLKRNN_CELL_LSTM, 1, &units, 137, tokens, 0, &m));
+    float *dense_b;
+    ck_assert_ok(folkrnn_model_param(m, 0, FOLKRNN_P_DENSE_B, &dense_b, NULL, NULL, NULL));
+    memcpy(dense_b, b, 137 * sizeof *b);
+    return m;
+}
+
+static void check_flat(char **f, int n, void *user)
+{
+    float logits[137];
+    ck_assert_str_eq(f[4], ";");
+    for (int i = 0; i < 137; i++)
+        logits[i] = strtof(f[5 + i], NULL);
+    ck_assert_str_eq(f[142], ";");
+    folkrnn_model *m = flat_model(logits);
+    folkrnn_sampler *s;
+    folkrnn_tunes *t;
+    ck_assert_ok(folkrnn_sampler_new(m, &s));
+    ck_assert_ok(folkrnn_sampler_set_rng(s, FOLKRNN_RNG_NUMPY));
+    ck_assert_ok(folkrnn_sampler_set_seed(s, strtoull(f[1], NULL, 10)));
+    ck_assert_ok(folkrnn_sampler_set_temperature(s, strtod(f[2], NULL)));
+    ck_assert_ok(folkrnn_sample(s, 1, &t));
+    int len, ndraws = n - 143;
+    const int *tk = folkrnn_tunes_tokens(t, 0, &len);
+    ck_assert_int_eq(len + folkrnn_tunes_ended(t, 0), ndraws);
+    for (int i = 0; i < ndraws; i++)
+        ck_assert_int_eq(i < len ? tk[i] : 1, atoi(f[143 + i]));
+    folkrnn_tunes_free(t);
+    folkrnn_sampler_free(s);
+    folkrnn_model_free(m);
+}
+
+/* 137 tokens: numpy's float32 sum splits in pairwise halves past 128 values */
+START_TEST(numpy_mode_on_a_v2_sized_vocabulary)
+{
+    each_record("flat", check_flat, NULL);
+}
+END_TEST
+
 /* ---- the default generator: reproducible per tune, whatever the streams ---- */
 
 static int same_tune(const folkrnn_tunes *a, int ka, const folkrnn_tunes *b, int kb)
@@ -858,6 +909,7 @@ static Suite *sample_suite(void)
     suite_add_tcase(s, rng);
     TCase *sampler = tcase_create("sampler");
     tcase_add_test(sampler, numpy_mode_reproduces_folkrnn);
+    tcase_add_test(sampler, numpy_mode_on_a_v2_sized_vocabulary);
     tcase_add_test(sampler, default_tunes_follow_their_seed);
     tcase_add_test(sampler, template_forces_tokens_and_keeps_the_stars_open);
     tcase_add_test(sampler, meter_mode_and_prime_open_every_tune);

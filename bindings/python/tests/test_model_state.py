@@ -164,3 +164,31 @@ def test_default_model_is_found_beside_the_installed_library(tiny, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out == [str(prefix / "share" / "libfolkrnn" / "default.safetensors.gz"), "11"]
+
+
+def test_threads_share_a_model_with_a_state_each(tiny):
+    """One model read by four threads at once, each with its own state, gives
+    what one thread gives; errors stay with the thread that made them."""
+    import threading
+    with tiny.state() as s:
+        want = np.array([s.step(t)[0] for t in TOKENS])
+    results, errors = {}, {}
+
+    def work(k):
+        with tiny.state() as st:
+            for _ in range(20):
+                st.reset()
+                results[k] = np.array([st.step(t)[0] for t in TOKENS])
+            try:
+                st.step(100 + k)
+            except folkrnn.FolkRNNError as e:
+                errors[k] = e.message
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        np.testing.assert_array_equal(results[k], want)
+        assert str(100 + k) in errors[k]

@@ -1750,6 +1750,41 @@ FOLKRNN_API int folkrnn_snip_sweep(const folkrnn_model *m, int layer, int what,
                                    unsigned long long seed, folkrnn_sweep_setup_fn setup,
                                    void *user, folkrnn_sweep_point *results);
 
+/* ---- 8.10 Copy check (lib/an_copy.c) -------------------------------------
+
+   How many tunes of a corpus contain a token n-gram ("G, C C 2": 217 of
+   data_v2's 23,636 tunes), for one figure or for every figure of a tune in
+   one pass over the corpus (a rolling hash of the figures, each hit
+   verified token by token). */
+typedef struct folkrnn_corpus folkrnn_corpus;
+
+/* Read a corpus in folk-rnn's data layout: tunes separated by blank lines,
+   tokens by white space (read with folkrnn_parse_tokens against v, which is
+   borrowed for the call).  text is NUL-terminated; the _load variant reads
+   the file at path (gzip-compressed or not).  Caller frees *out with
+   folkrnn_corpus_free.  Errors: FOLKRNN_E_INVALID (NULL), FOLKRNN_E_IO,
+   FOLKRNN_E_PARSE (text that is no token of v: the message names the tune
+   and the place), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_corpus_from_text(const folkrnn_vocab *v, const char *text,
+                                         folkrnn_corpus **out);
+FOLKRNN_API int folkrnn_corpus_load(const folkrnn_vocab *v, const char *path,
+                                    folkrnn_corpus **out);
+
+/* Number of tunes (FOLKRNN_E_INVALID for NULL), and tune k's ids (*len of
+   them, borrowed from c; NULL when k is out of range). */
+FOLKRNN_API int folkrnn_corpus_count(const folkrnn_corpus *c);
+FOLKRNN_API const int *folkrnn_corpus_tune(const folkrnn_corpus *c, int k, int *len);
+
+/* For every figure of n tokens of tune[len] (the windows starting at 0 ..
+   len - n), the number of corpus tunes that contain it anywhere:
+   counts[len - n + 1].  A single figure is tune = the figure, len = n.
+   Errors: FOLKRNN_E_INVALID (NULL, n < 1, len < n), FOLKRNN_E_NOMEM. */
+FOLKRNN_API int folkrnn_corpus_figures(const folkrnn_corpus *c, const int *tune, int len, int n,
+                                       int *counts);
+
+/* Free a corpus; NULL is a no-op. */
+FOLKRNN_API void folkrnn_corpus_free(folkrnn_corpus *c);
+
 /* ==== end of section 8 ==== */
 
 #ifdef __cplusplus

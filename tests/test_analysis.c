@@ -1707,6 +1707,97 @@ START_TEST(test_snip_sweep)
 }
 END_TEST
 
+/* ---- copy check -------------------------------------------------------------------------- */
+
+/* Tunes of c containing tokens fig[n], counted the slow way. */
+static int naive_copies(const folkrnn_corpus *c, const int *fig, int n)
+{
+    int found = 0;
+    for (int k = 0; k < folkrnn_corpus_count(c); k++) {
+        int len;
+        const int *ids = folkrnn_corpus_tune(c, k, &len);
+        for (int t = 0; t + n <= len; t++)
+            if (memcmp(ids + t, fig, n * sizeof *fig) == 0) {
+                found++;
+                break;
+            }
+    }
+    return found;
+}
+
+START_TEST(test_copy_check_small)
+{
+    const char *tokens[8] = {"M:4/4", "M:6/8", "K:Cmaj", "|", "C", "D", "E", "2"};
+    folkrnn_vocab *v;
+    folkrnn_corpus *c;
+    ck_assert_ok(folkrnn_vocab_new(tokens, 8, &v));
+    const char *text = "M:4/4\nK:Cmaj\n| C D E C D |\n\n\nM:4/4\nK:Cmaj\n| D E C |\n  \t\n"
+                       "M:6/8\nK:Cmaj\nE E E 2 |";
+    ck_assert_ok(folkrnn_corpus_from_text(v, text, &c));
+    ck_assert_int_eq(folkrnn_corpus_count(c), 3);
+    int len;
+    const int *t2 = folkrnn_corpus_tune(c, 2, &len);
+    ck_assert(len == 7 && t2[0] == 1 && t2[5] == 7);
+    ck_assert_ptr_null(folkrnn_corpus_tune(c, 3, &len));
+    enum { C = 4, D = 5, E = 6 };
+    int counts[8];
+    const int cd[2] = {C, D}, de[2] = {D, E}, ee[2] = {E, E};
+    ck_assert_ok(folkrnn_corpus_figures(c, cd, 2, 2, counts));
+    ck_assert_int_eq(counts[0], 1);
+    ck_assert_ok(folkrnn_corpus_figures(c, de, 2, 2, counts));
+    ck_assert_int_eq(counts[0], 2);
+    ck_assert_ok(folkrnn_corpus_figures(c, ee, 2, 2, counts));
+    ck_assert_int_eq(counts[0], 1); /* twice in one tune counts once */
+    const int q[4] = {C, D, C, D};
+    ck_assert_ok(folkrnn_corpus_figures(c, q, 4, 2, counts));
+    ck_assert(counts[0] == 1 && counts[1] == 0 && counts[2] == 1);
+    /* every figure of every length of random queries, against the slow count */
+    uint64_t seed = 71;
+    for (int trial = 0; trial < 50; trial++) {
+        int query[8], n = 1 + trial % 4;
+        for (int i = 0; i < 8; i++)
+            query[i] = (int)((rnd(&seed) + 1.0) * 4.0) % 8;
+        ck_assert_ok(folkrnn_corpus_figures(c, query, 8, n, counts));
+        for (int w = 0; w + n <= 8; w++)
+            ck_assert_int_eq(counts[w], naive_copies(c, query + w, n));
+    }
+    ck_assert_int_eq(folkrnn_corpus_figures(c, q, 1, 2, counts), FOLKRNN_E_INVALID);
+    folkrnn_corpus_free(c);
+    ck_assert_int_eq(folkrnn_corpus_from_text(v, "C D\n\nC Q D\n", &c), FOLKRNN_E_PARSE);
+    ck_assert_msg(strstr(folkrnn_errmsg(), "corpus tune 1") != NULL, "%s", folkrnn_errmsg());
+    folkrnn_vocab_free(v);
+}
+END_TEST
+
+START_TEST(test_copy_check_data_v2)
+{
+    /* Sturm: "G, C C 2" is in 217 of the 23,636 tunes of data_v2 */
+    folkrnn_vocab *v;
+    folkrnn_corpus *c;
+    ck_assert_ok(folkrnn_vocab_v2(&v));
+    ck_assert_ok(folkrnn_corpus_load(v, shared_data_path("data_v2.txt"), &c));
+    ck_assert_int_eq(folkrnn_corpus_count(c), 23636);
+    int fig[4], counts[1];
+    ck_assert_int_eq(folkrnn_parse_tokens(v, "G, C C 2", 0, fig, 4), 4);
+    double start = cpu_seconds();
+    ck_assert_ok(folkrnn_corpus_figures(c, fig, 4, 4, counts));
+    ck_assert_int_eq(counts[0], 217);
+    /* every 4-token figure of a 200-token tune in one pass, quickly */
+    int len;
+    const int *tune = folkrnn_corpus_tune(c, 100, &len);
+    ck_assert(len >= 50);
+    int *all = malloc(len * sizeof *all);
+    ck_assert_ok(folkrnn_corpus_figures(c, tune, len, 4, all));
+    for (int w = 0; w + 4 <= len; w++)
+        ck_assert(all[w] >= 1); /* the tune itself */
+    ck_assert_int_eq(all[7], naive_copies(c, tune + 7, 4));
+    free(all);
+    ck_assert_msg(cpu_seconds() - start < 2.0, "copy checks took %.2f s", cpu_seconds() - start);
+    folkrnn_corpus_free(c);
+    folkrnn_vocab_free(v);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -1741,6 +1832,8 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_class_mass_entropy);
     tcase_add_test(tc, test_step_statistics);
     tcase_add_test(tc, test_snip_sweep);
+    tcase_add_test(tc, test_copy_check_small);
+    tcase_add_test(tc, test_copy_check_data_v2);
     suite_add_tcase(s, tc);
     return s;
 }

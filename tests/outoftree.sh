@@ -18,6 +18,9 @@ pc=$(find "$root" -name folkrnn.pc | head -n 1)
 lib=$(find "$root" -name 'libfolkrnn.so.0' | head -n 1)
 [ -n "$pc" ] && [ -n "$lib" ] || { echo "outoftree: folkrnn.pc or libfolkrnn.so.0 not installed"; exit 1; }
 [ -n "$(find "$root" -name folkrnn.h)" ] || { echo "outoftree: folkrnn.h not installed"; exit 1; }
+for page in man1/folkrnn.1 man3/folkrnn.3 man3/folkrnn_model_load.3; do
+    [ -n "$(find "$root" -path "*/man/$page")" ] || { echo "outoftree: $page not installed"; exit 1; }
+done
 
 cp "$top_srcdir/examples/outoftree/hello.c" "$top_srcdir/examples/outoftree/Makefile" "$tmp/"
 # The staged folkrnn.pc first; its Requires.private (zlib, openblas) come

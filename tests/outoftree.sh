@@ -38,4 +38,11 @@ foreign=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' |
 if [ -n "$foreign" ]; then
     echo "outoftree: the installed library exports symbols outside folkrnn_:"; echo "$foreign"; exit 1
 fi
+# ... and each of them is declared (hence documented) in the installed header.
+header=$(find "$root" -name folkrnn.h | head -n 1)
+undeclared=$(nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' |
+             while read -r f; do grep -q "^FOLKRNN_API.*[ *]$f *(" "$header" || echo "$f"; done)
+if [ -n "$undeclared" ]; then
+    echo "outoftree: exported but not declared in folkrnn.h:"; echo "$undeclared"; exit 1
+fi
 echo "outoftree: ok ($(nm -D --defined-only "$lib" | grep -c ' T folkrnn_') functions exported)"

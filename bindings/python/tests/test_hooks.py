@@ -144,3 +144,19 @@ def test_twohot_input_matches_reference(tiny, tiny_ref):
     for (point, layer, step, k), want in case["rec"].items():
         if point == "probs":
             np.testing.assert_allclose(probs[step][k], want, atol=1e-5, rtol=0)
+
+
+def test_example_script_runs(tiny, tmp_path):
+    import os
+    import subprocess
+    import sys
+    path = tmp_path / "tiny.safetensors"
+    tiny.save(path)
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(folkrnn.__file__)))
+    out = subprocess.run([sys.executable, os.path.join(here, "..", "example.py"), str(path)],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    assert "11 tokens, 3 layers, 6 units in layer 1" in out
+    assert "hook ran 1 time(s)" in out
+    plain, ablated = [l for l in out.splitlines() if l.startswith(("plain", "ablated"))]
+    assert plain.split()[1:] != ablated.split()[1:]

@@ -65,8 +65,8 @@ int fr_gunzip(const unsigned char *data, size_t size, size_t limit,
                                  (size_t)data[size - 2] << 16 | (size_t)data[size - 1] << 24
                            : 0;
     /* robustness (issue 8): deflate expands at most 1032:1, so a trailer
-       claiming more is a lie; without this check a 30-byte file made us
-       allocate 4 GiB (fuzz/run.sh gzip, tests/regress/model/gzip-isize-lie). */
+       claiming more is a lie; without this check a 24-byte file made us
+       allocate 4 GiB (fuzz/run.sh gzip, tests/regress/gzip/gzip-isize-lie.gz). */
     if (cap < size || cap / 1032 > size)
         cap = size * 4;
     if (cap > limit)

@@ -367,7 +367,10 @@ static int collect(struct vm *vm, int type, size_t from)
     struct fr_pk *c = new_value(vm, type);
     if (!c)
         return vm->status;
-    int rc = seq_append(vm, c, vm->stack + from, n);
+    /* robustness (issue 8): with n == 0 the stack may never have been
+       allocated, and NULL + 0 is undefined behaviour (UBSan in fuzz_pickle,
+       tests/regress/pickle/ubsan-null-stack). */
+    int rc = n ? seq_append(vm, c, vm->stack + from, n) : 0;
     if (rc)
         return rc;
     vm->nstack = from;

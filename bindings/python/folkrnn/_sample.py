@@ -35,9 +35,10 @@ class Sampler:
 
     def __init__(self, model, **settings):
         self.model = model
-        self._h = c_void_p()
-        call("folkrnn_sampler_new", model._handle, byref(self._h))
         self._state = None
+        h = c_void_p()
+        call("folkrnn_sampler_new", model._handle, byref(h))
+        self._h = h
         model._states.add(self)         # closed with the model
         for key, value in settings.items():
             getattr(self, "set_" + key)(value)

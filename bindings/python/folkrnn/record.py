@@ -23,8 +23,9 @@ class Recorder:
 
     def __init__(self, state, points=None, max_bytes=0):
         self.state = state
-        self._h = c_void_p()
-        call("folkrnn_recorder_new", state._handle, max_bytes, byref(self._h))
+        h = c_void_p()
+        call("folkrnn_recorder_new", state._handle, max_bytes, byref(h))
+        self._h = h
         state._dependents.add(self)
         if points == "all":
             call("folkrnn_recorder_add_all", self._h)
@@ -93,8 +94,9 @@ class Edits:
 
     def __init__(self, state):
         self.state = state
-        self._h = c_void_p()
-        call("folkrnn_edits_new", state._handle, byref(self._h))
+        h = c_void_p()
+        call("folkrnn_edits_new", state._handle, byref(h))
+        self._h = h
         state._dependents.add(self)
 
     def add(self, point, layer=-1, units=None, op="set", value=0.0, stream=-1, start=0,

@@ -17,8 +17,8 @@ POINTS = {"ingate": 0, "forgetgate": 1, "cellgate": 2, "outgate": 3, "cell": 4,
 POINT_NAMES = {v: k for k, v in POINTS.items()}
 
 # Parameters by name (enum folkrnn_param): the enum's suffix in lower case.
-# Lasagne's own spellings ("W_in_to_ingate", "W", "b" of the dense layer)
-# are accepted too, see _param_id.
+# Lasagne's spelling of the gate weights ("W_in_to_ingate") is accepted too,
+# see _param_id.
 PARAMS = {name: i for i, name in enumerate([
     "embedding",
     "w_in_ingate", "w_hid_ingate", "b_ingate",

@@ -685,7 +685,10 @@ FOLKRNN_API int folkrnn_rng_choice(folkrnn_rng *r, const float *p, int n);
    one RandomState(seed) for all tunes, drawn one after the other; the prime
    fed without draws; p computed in float32 as that script does: z / T in
    float32 (T rounded to float32), exp in float32 WITHOUT subtracting the
-   maximum, the sum of the 137 values in numpy's pairwise order, the
+   maximum (the C library's expf, which is what numpy <= 1.16, the last
+   numpy of that Python 2 script, used; numpy >= 1.17 has its own SIMD
+   float32 exp on AVX2/AVX512 machines, up to 2.5 ulp away, and so differs
+   at near-ties), the sum of the 137 values in numpy's pairwise order, the
    quotient in float32 (all zero: one-hot at the first maximum, as the
    script does; an overflow to infinity gives NaN, on which numpy's choice
    fails, and so does folkrnn_sample, with FOLKRNN_E_NUMERIC); then

@@ -13,6 +13,15 @@ without subtracting the maximum, one numpy.random.RandomState(seed) for all
 tunes, rng.choice(vocab, p=p), the prime fed without draws, stop at </s> or
 when the sequence with <s> is longer than 1000 tokens.
 
+sample-rnn-fast.py is Python 2 code (iteritems, xrange), so it ran on numpy
+1.16 at the newest, whose float32 exp is the C library's expf.  numpy 1.17
+and later compute float32 exp with their own SIMD polynomial on AVX2/AVX512
+machines (up to 2.5 ulp from the true value), which changes draws that fall
+near a cdf boundary.  The softmax below therefore calls the C library's expf
+(through ctypes), as numpy 1.16 did; the LSTM's own sigmoid and tanh stay
+numpy's (the tunes of the tiny model never fall that close to a boundary:
+see the margin records).
+
 Output, one record per line:
   uniform SEED HEX...          RandomState(SEED).random_sample() x 6 (float.hex)
   choice SEED N P... ; IDX...  RandomState(SEED).choice(N, p=P) repeated,
@@ -30,12 +39,26 @@ Output, one record per line:
                                logits are LOGITS at every step (the token
                                ids: 0 <s>, 1 </s>, k+2 "tk"): the tokens drawn
                                until </s> or 1000 tokens; numpy's pairwise
-                               float32 sum over more than 128 values
+                               float32 sum over more than 128 values.
+                               Seed 623 was found by search so that one draw
+                               falls between the cdf of folk-rnn's arithmetic
+                               and the cdfs of a sequential float32 sum, of a
+                               stable float64 softmax and of numpy >= 1.17's
+                               own float32 exp: the draws tell the exact
+                               arithmetic apart (checked below).
 """
+import ctypes
+import ctypes.util
 import os
 import sys
 
 import numpy as np
+
+_libm = ctypes.CDLL(ctypes.util.find_library("m"))
+_libm.expf.argtypes = [ctypes.c_float]
+_libm.expf.restype = ctypes.c_float
+# float32 exp as numpy <= 1.16 computed it: the C library's expf, element by element
+exp_f32 = np.vectorize(lambda v: _libm.expf(float(v)), otypes=[np.float32])
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GATES = ["ingate", "forgetgate", "cell", "outgate"]
@@ -86,7 +109,7 @@ class FolkRnnFast:
 
 
 def softmax_fast(x, T):
-    e = np.exp(x / T)
+    e = exp_f32(x / T)
     s = np.sum(e)
     if s == 0:
         p = np.zeros(x.shape, dtype=x.dtype)
@@ -166,20 +189,48 @@ CASES = [
 ]
 
 
-def flat_case(seed, T):
-    """Fixed logits (</s> unlikely): many draws from one float32 softmax."""
-    logits = np.random.RandomState(11).normal(0, 2, 137).astype(np.float32)
-    logits[1] = -9.0
+def sequential_sum_softmax(x, T):
+    e = exp_f32(x / T)
+    s = np.float32(0)
+    for v in e.ravel():
+        s = np.float32(s + v)
+    return e / s
+
+
+def numpy_simd_softmax(x, T):
+    e = np.exp(x / T)  # numpy's own float32 exp where it has one (numpy >= 1.17)
+    return e / np.sum(e)
+
+
+def float64_softmax(x, T):
+    z = x.astype(np.float64) / T
+    q = np.exp(z - z.max())
+    return (q / q.sum()).astype(np.float32)
+
+
+def flat_draws(logits, seed, T, softmax):
     rng = np.random.RandomState(seed)
     sequence, margin = [0], 1.0
     while sequence[-1] != 1:
-        p = softmax_fast(logits[None, :], T).squeeze()
+        p = softmax(logits[None, :], T).squeeze()
         probe = np.random.RandomState()
         probe.set_state(rng.get_state())
         margin = min(margin, margin_of(p, probe.random_sample()))
         sequence.append(int(rng.choice(137, p=p)))
         if len(sequence) > 1000:
             break
+    return sequence, margin
+
+
+def flat_case(seed, T, rivals=()):
+    """Fixed logits (</s> unlikely): many draws from one float32 softmax;
+    rivals: arithmetics the draws must tell apart from folk-rnn's."""
+    logits = np.random.RandomState(11).normal(0, 2, 137).astype(np.float32)
+    logits[1] = -9.0
+    sequence, margin = flat_draws(logits, seed, T, softmax_fast)
+    for rival in rivals:
+        assert flat_draws(logits, seed, T, rival)[0] != sequence, \
+            "seed %d does not tell %s apart" % (seed, rival.__name__)
     return "flat %d %r %.3g ; %s ; %s" % (seed, T, margin, " ".join("%.9g" % v for v in logits),
                                          " ".join(map(str, sequence[1:])))
 
@@ -213,6 +264,8 @@ def main():
             lines.append("tune %s %d %d %s" % (name, k, ended, " ".join(body)))
         lines.append("margin %s %.3g" % (name, margin))
     lines.append(flat_case(3, 0.7))
+    lines.append(flat_case(623, 0.7, (sequential_sum_softmax, float64_softmax,
+                                      numpy_simd_softmax)))
     with open(out_path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -1,0 +1,60 @@
+#!/bin/sh
+# tests/ci-extra.sh -- the long-running robustness checks (doc/robustness.md), for
+# .ci/run after the ordinary build and its make check:
+#
+#   tests/ci-extra.sh PLAIN_BUILD
+#
+# PLAIN_BUILD is the ordinary (configured, built) build folder; the sanitizer
+# builds go beside it (PLAIN_BUILD-asan, PLAIN_BUILD-tsan, PLAIN_BUILD-fuzz).
+# Stages, each cut off by timeout(1) at its budget (seconds):
+#
+#   fuzz      fuzz/run.sh: 7 libFuzzer targets x FUZZ_SECONDS (45) + build   600
+#   asan      tests/sanitize.sh asan: gcc ASan+UBSan build, make check      540
+#   valgrind  tests/sanitize.sh valgrind PLAIN_BUILD: Check programs        420
+#   tsan      tests/sanitize.sh tsan: TSan build, tests/test_threads        300
+#
+# so the whole script ends within 31 minutes even when every stage hits its
+# budget, and takes about 20 on two cores when none does.  CI_EXTRA_STAGES
+# chooses stages ("fuzz asan valgrind tsan"); a stage that fails or runs out
+# of time makes the script exit 1 after the others have run.  Needs clang
+# and libclang-rt-14-dev (fuzz), valgrind, and gcc's libasan/libubsan/libtsan.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+plain=$(cd "${1:?usage: ci-extra.sh PLAIN_BUILD}" && pwd)
+stages=${CI_EXTRA_STAGES:-fuzz asan valgrind tsan}
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+export FUZZ_SECONDS
+
+failed=
+run_stage() {
+    name=$1 budget=$2
+    shift 2
+    case " $stages " in *" $name "*) ;; *) return 0 ;; esac
+    echo "=== ci-extra: $name (budget ${budget}s)"
+    start=$(date +%s)
+    timeout --kill-after=20 "$budget" nice "$@"
+    rc=$?
+    took=$(($(date +%s) - start))
+    if [ $rc -eq 0 ]; then
+        echo "=== ci-extra: $name passed in ${took}s"
+    else
+        [ $rc -eq 124 ] && why="ran out of time" || why="failed (exit $rc)"
+        echo "=== ci-extra: $name $why after ${took}s"
+        failed="$failed $name"
+    fi
+}
+
+FUZZ_BUILD=$plain-fuzz
+export FUZZ_BUILD
+run_stage fuzz 600 "$src/fuzz/run.sh"
+run_stage asan 540 "$here/sanitize.sh" asan "$plain-asan"
+run_stage valgrind 420 "$here/sanitize.sh" valgrind "$plain"
+run_stage tsan 300 "$here/sanitize.sh" tsan "$plain-tsan"
+
+if [ -n "$failed" ]; then
+    echo "ci-extra: FAILED:$failed"
+    exit 1
+fi
+echo "ci-extra: all stages passed"

@@ -1276,6 +1276,7 @@ FOLKRNN_API int folkrnn_cond(const folkrnn_matrix *a, double *cond);
    (the mean subtracted when demean is non-zero), a density: white noise of
    variance s2 gives P[k] near s2 whatever n and the window, so spectra of
    tunes of different lengths can be averaged once put on a common grid.
+   A window that is all zero (Hann or Blackman of 2 steps) gives P = 0.
    Spectra of a recording are rows of a units x (n/2 + 1) matrix. */
 
 /* Windows: w[t] for t in [0, n), symmetric (as numpy.hanning, numpy.hamming,

@@ -321,9 +321,9 @@ static void pgram_run(struct pgram *g, const double *x, size_t stride, double *p
     for (int t = 0; t < g->n; t++)
         g->buf[t] = (x[t * stride] - mean) * g->w[t];
     fft_exec(g->plan, g->buf);
-    for (int k = 0; k <= g->n / 2; k++) {
+    for (int k = 0; k <= g->n / 2; k++) { /* an all-zero window (Hann of 2) sees nothing */
         double a = cabs(g->buf[k]);
-        power[k] = a * a / g->sumw2;
+        power[k] = g->sumw2 > 0.0 ? a * a / g->sumw2 : 0.0;
     }
 }
 

@@ -30,5 +30,6 @@ int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_beam(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

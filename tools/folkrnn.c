@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
     {"sample", cmd_sample, "draw tunes: folk-rnn's own sampler, templates, bias, suppression"},
     {"score", cmd_score, "log-likelihood and perplexity of tunes under a model"},
     {"beam", cmd_beam, "most probable continuations and the probability mass left unvisited"},
+    {"analyze", cmd_analyze, "take the model apart: softmax, gates, activations, spectra, snips"},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 

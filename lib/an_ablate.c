@@ -7,15 +7,15 @@
 #include <string.h>
 #include "an_internal.h"
 
-/* ---- edits ------------------------------------------------------------------------- */
+/* ---- edits --------------------------------------------------------------- */
 
 struct edit {
     int point, layer, stream; /* layer, stream -1: every one */
     int *units;               /* [nunits], owned; NULL: every value */
     int nunits;
-    int op;                   /* FOLKRNN_EDIT_* */
+    int op; /* FOLKRNN_EDIT_* */
     float value;
-    long from, to;            /* steps [from, to); to < 0: no end */
+    long from, to; /* steps [from, to); to < 0: no end */
 };
 
 struct folkrnn_edits {
@@ -32,7 +32,8 @@ static float apply(int op, float x, float value)
 
 static int edit_applies(const struct edit *e, const folkrnn_hook_event *ev)
 {
-    return e->point == ev->point && (e->layer < 0 || fr_is_output_point(e->point) || e->layer == ev->layer) &&
+    return e->point == ev->point &&
+           (e->layer < 0 || fr_is_output_point(e->point) || e->layer == ev->layer) &&
            (e->stream < 0 || e->stream == ev->stream) && ev->step >= e->from &&
            (e->to < 0 || ev->step < e->to);
 }
@@ -72,12 +73,14 @@ static int check_units(const folkrnn_model *m, int point, int layer, const int *
 {
     int nl = folkrnn_model_num_layers(m);
     for (int l = fr_is_output_point(point) ? 0 : layer < 0 ? 0 : layer; l < nl; l++) {
-        int size = fr_is_output_point(point) ? folkrnn_model_vocab_size(m) : folkrnn_model_hidden_size(m, l);
+        int size = fr_is_output_point(point) ? folkrnn_model_vocab_size(m)
+                                             : folkrnn_model_hidden_size(m, l);
         for (int k = 0; k < nunits; k++)
             if (units[k] < 0 || units[k] >= size)
-                return fr_error(FOLKRNN_E_RANGE, "folkrnn_edits_add: units[%d] = %d outside [0, %d) "
-                                "of %s layer %d", k, units[k], size, folkrnn_hook_point_name(point),
-                                l);
+                return fr_error(FOLKRNN_E_RANGE,
+                                "folkrnn_edits_add: units[%d] = %d outside [0, %d) "
+                                "of %s layer %d",
+                                k, units[k], size, folkrnn_hook_point_name(point), l);
         if (fr_is_output_point(point) || layer >= 0)
             break;
     }
@@ -90,8 +93,10 @@ static int check_edit(const folkrnn_edits *e, int point, int layer, int stream, 
     const folkrnn_model *m = folkrnn_state_model(e->s);
     if (point < 0 || point >= FOLKRNN_HOOK_NPOINTS || op < FOLKRNN_EDIT_SET ||
         op > FOLKRNN_EDIT_ADD || isnan(value) || nunits < 0 || (nunits > 0 && !units))
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_edits_add: point %d, op %d, value %g, "
-                        "%d units%s", point, op, value, nunits, units ? "" : " (NULL)");
+        return fr_error(FOLKRNN_E_INVALID,
+                        "folkrnn_edits_add: point %d, op %d, value %g, "
+                        "%d units%s",
+                        point, op, value, nunits, units ? "" : " (NULL)");
     if ((!fr_is_output_point(point) && (layer < -1 || layer >= folkrnn_model_num_layers(m))) ||
         stream < -1 || stream >= folkrnn_state_nstreams(e->s))
         return fr_error(FOLKRNN_E_RANGE, "folkrnn_edits_add: layer %d (of %d), stream %d (of %d)",
@@ -129,8 +134,8 @@ int folkrnn_edits_add(folkrnn_edits *e, int point, int layer, int stream, const 
         }
         e->hook_id[point] = id;
     }
-    e->edits[e->nedits++] = (struct edit){point, layer, stream, copy, nunits, op, (float)value,
-                                          from, to};
+    e->edits[e->nedits++] =
+        (struct edit){point, layer, stream, copy, nunits, op, (float)value, from, to};
     return FOLKRNN_OK;
 }
 
@@ -147,7 +152,7 @@ void folkrnn_edits_free(folkrnn_edits *e)
     free(e);
 }
 
-/* ---- snipping -------------------------------------------------------------------------- */
+/* ---- snipping ------------------------------------------------------------ */
 
 /* Zero rows units[] of parameter which of layer. */
 static int zero_rows(folkrnn_model *m, int layer, int which, const int *units, int nunits)
@@ -164,8 +169,10 @@ int folkrnn_model_snip(folkrnn_model *m, int layer, const int *units, int nunits
 {
     if (!m || (nunits > 0 && !units) || nunits < 0 || what < 1 ||
         (what & ~(FOLKRNN_SNIP_FORWARD | FOLKRNN_SNIP_RECURRENT)))
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_model_snip: %s", !m ? "NULL model"
-                        : nunits < 0 || (nunits > 0 && !units) ? "bad units" : "bad what");
+        return fr_error(FOLKRNN_E_INVALID, "folkrnn_model_snip: %s",
+                        !m                                     ? "NULL model"
+                        : nunits < 0 || (nunits > 0 && !units) ? "bad units"
+                                                               : "bad what");
     int nl = folkrnn_model_num_layers(m);
     if (layer < 0 || layer >= nl)
         return fr_error(FOLKRNN_E_RANGE, "folkrnn_model_snip: layer %d of %d", layer, nl);
@@ -183,7 +190,7 @@ int folkrnn_model_snip(folkrnn_model *m, int layer, const int *units, int nunits
     return rc;
 }
 
-/* ---- choosing units ------------------------------------------------------------------------ */
+/* ---- choosing units ------------------------------------------------------ */
 
 /* splitmix64: a documented 64-bit generator, the same on every platform. */
 static uint64_t splitmix64(uint64_t *x)
@@ -266,7 +273,7 @@ int folkrnn_choose_top(const double *score, int n, int k, int *units)
     return FOLKRNN_OK;
 }
 
-/* ---- odds and forcing inputs ----------------------------------------------------------------- */
+/* ---- odds and forcing inputs --------------------------------------------- */
 
 double folkrnn_odds_delta(double factor)
 {
@@ -286,8 +293,10 @@ double folkrnn_prob_after_delta(double p, double delta)
 int folkrnn_two_hot(float *row, int vocab, int a, double wa, int b, double wb)
 {
     if (!row || vocab < 1 || !isfinite(wa) || !isfinite(wb))
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_two_hot: %s", !row ? "NULL row"
-                        : vocab < 1 ? "vocab < 1" : "non-finite weight");
+        return fr_error(FOLKRNN_E_INVALID, "folkrnn_two_hot: %s",
+                        !row        ? "NULL row"
+                        : vocab < 1 ? "vocab < 1"
+                                    : "non-finite weight");
     if (a < 0 || a >= vocab || b < 0 || b >= vocab)
         return fr_error(FOLKRNN_E_RANGE, "folkrnn_two_hot: tokens %d, %d outside [0, %d)", a, b,
                         vocab);

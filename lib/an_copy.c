@@ -12,13 +12,13 @@
 
 struct folkrnn_corpus {
     int ntunes;
-    int *ids;     /* every tune's ids back to back */
-    long *start;  /* [ntunes + 1]: tune k is ids[start[k] .. start[k + 1]) */
+    int *ids;    /* every tune's ids back to back */
+    long *start; /* [ntunes + 1]: tune k is ids[start[k] .. start[k + 1]) */
     long cap_ids;
     int cap_tunes;
 };
 
-/* ---- reading -------------------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------- */
 
 static int grow(folkrnn_corpus *c, long more_ids)
 {
@@ -175,7 +175,7 @@ void folkrnn_corpus_free(folkrnn_corpus *c)
     free(c);
 }
 
-/* ---- figures ----------------------------------------------------------------------------- */
+/* ---- figures ------------------------------------------------------------- */
 
 #define HASH_BASE 0x9e3779b97f4a7c15ULL /* odd, so powers never vanish mod 2^64 */
 
@@ -191,11 +191,11 @@ static uint64_t hash_window(const int *ids, int n)
 struct figures {
     const int *query;
     int n, nwin;
-    int *rep;          /* [nwin]: the first window with the same tokens */
-    int *slot;         /* [size]: window index or -1 */
-    uint64_t *key;     /* [size] */
-    size_t mask;       /* size - 1 */
-    int *last_tune;    /* [nwin]: last corpus tune counted for a representative */
+    int *rep;       /* [nwin]: the first window with the same tokens */
+    int *slot;      /* [size]: window index or -1 */
+    uint64_t *key;  /* [size] */
+    size_t mask;    /* size - 1 */
+    int *last_tune; /* [nwin]: last corpus tune counted for a representative */
 };
 
 static void figures_free(struct figures *f)

@@ -41,13 +41,13 @@ int fr_mat_input(const folkrnn_matrix *a, const char *name);
 /* FOLKRNN_E_NUMERIC naming the first non-finite of x[n]. */
 int fr_vec_finite(const double *x, int n, const char *name);
 
-/* ---- linear algebra (an_linalg.c) ----------------------------------------------- */
+/* ---- linear algebra (an_linalg.c) ---------------------------------------- */
 
 /* order[n] = indices 0..n-1 by descending v, ties in index order (a stable
    insertion sort: the lengths here are unit and value counts). */
 void fr_order_descending(const double *v, int n, int *order);
 
-/* ---- files (an_npy.c) ------------------------------------------------------ */
+/* ---- files (an_npy.c) ---------------------------------------------------- */
 
 /* A file written beside its final path and renamed over it when complete. */
 struct fr_tmpfile {
@@ -62,7 +62,7 @@ int fr_tmpfile_open(struct fr_tmpfile *t, const char *path);
    final path; otherwise remove it.  Frees the names.  Returns the status. */
 int fr_tmpfile_commit(struct fr_tmpfile *t, int status);
 
-/* ---- text (an_font.c) ---------------------------------------------------------- */
+/* ---- text (an_font.c) ---------------------------------------------------- */
 
 /* Width and height in pixels of the built-in font's glyph cell at scale 1. */
 #define FR_FONT_W 6

@@ -318,13 +318,13 @@ static void rows_to_columns(folkrnn_matrix *out, const double *rows, int len, co
 
 /* Buffers of an SVD: B (mb x nb, mb >= nb) is a or its transpose. */
 struct svd_work {
-    int mb, nb;     /* shape of B */
-    double scale;   /* B was divided by it (the largest |element|) */
-    double *g;      /* nb x mb: the columns of B as rows, orthogonalised in place */
-    double *vt;     /* nb x nb: accumulated rotations, or NULL */
-    double *s;      /* nb */
-    int *zero;      /* nb: singular value exactly 0 */
-    int *order;     /* nb: descending order */
+    int mb, nb;   /* shape of B */
+    double scale; /* B was divided by it (the largest |element|) */
+    double *g;    /* nb x mb: the columns of B as rows, orthogonalised in place */
+    double *vt;   /* nb x nb: accumulated rotations, or NULL */
+    double *s;    /* nb */
+    int *zero;    /* nb: singular value exactly 0 */
+    int *order;   /* nb: descending order */
 };
 
 static void svd_work_free(struct svd_work *w)
@@ -492,7 +492,7 @@ int folkrnn_cond(const folkrnn_matrix *a, double *cond)
     return FOLKRNN_OK;
 }
 
-/* ---- symmetric eigendecomposition ----------------------------------------- */
+/* ---- symmetric eigendecomposition ---------------------------------------- */
 
 /* Cyclic Jacobi on the symmetric n x n matrix s (full storage, overwritten):
    rotate away each off-diagonal pair larger than eps relative to its
@@ -540,7 +540,7 @@ int folkrnn_eig_sym(const folkrnn_matrix *a, double *w, folkrnn_matrix **v)
         return fr_error(FOLKRNN_E_SHAPE, "folkrnn_eig_sym: a is %d x %d, not square", a->rows,
                         a->cols);
     int n = a->rows;
-    folkrnn_matrix *s = fr_mat_new(n, n, "folkrnn_eig_sym work", &rc);   /* n x n */
+    folkrnn_matrix *s = fr_mat_new(n, n, "folkrnn_eig_sym work", &rc); /* n x n */
     folkrnn_matrix *vec = s && v ? fr_mat_new(n, n, "folkrnn_eig_sym vectors", &rc) : NULL;
     int *order = malloc((size_t)n * sizeof *order);
     double *diag = calloc((size_t)n, sizeof *diag);
@@ -576,10 +576,10 @@ int folkrnn_eig_sym(const folkrnn_matrix *a, double *w, folkrnn_matrix **v)
     return rc;
 }
 
-/* ---- PCA and projections ---------------------------------------------------- */
+/* ---- PCA and projections ------------------------------------------------- */
 
-int folkrnn_pca(const folkrnn_matrix *x, int ncomp, folkrnn_matrix **components,
-                double *variance, double *ratio, double *mean)
+int folkrnn_pca(const folkrnn_matrix *x, int ncomp, folkrnn_matrix **components, double *variance,
+                double *ratio, double *mean)
 {
     int rc = fr_mat_input(x, "folkrnn_pca x");
     if (rc)
@@ -589,8 +589,8 @@ int folkrnn_pca(const folkrnn_matrix *x, int ncomp, folkrnn_matrix **components,
     *components = NULL;
     int k = x->rows < x->cols ? x->rows : x->cols;
     if (ncomp < 1 || ncomp > k)
-        return fr_error(FOLKRNN_E_RANGE, "folkrnn_pca: ncomp %d outside [1, %d] for %d x %d",
-                        ncomp, k, x->rows, x->cols);
+        return fr_error(FOLKRNN_E_RANGE, "folkrnn_pca: ncomp %d outside [1, %d] for %d x %d", ncomp,
+                        k, x->rows, x->cols);
     folkrnn_matrix *xc = NULL, *v = NULL; /* steps x units; units x k */
     double *mu = malloc((size_t)x->cols * sizeof *mu);
     double *s = malloc((size_t)k * sizeof *s);

@@ -8,8 +8,8 @@
 folkrnn_matrix *fr_mat_new(int rows, int cols, const char *what, int *status)
 {
     if (rows < 1 || cols < 1) {
-        *status = fr_error(FOLKRNN_E_INVALID, "%s: shape (%d, %d) needs both >= 1", what,
-                           rows, cols);
+        *status =
+            fr_error(FOLKRNN_E_INVALID, "%s: shape (%d, %d) needs both >= 1", what, rows, cols);
         return NULL;
     }
     size_t n = (size_t)rows * (size_t)cols;
@@ -35,8 +35,8 @@ int fr_mat_check(const folkrnn_matrix *a, const char *name)
     if (!a || !a->data)
         return fr_error(FOLKRNN_E_INVALID, "%s: NULL matrix", name);
     if (a->rows < 1 || a->cols < 1 || a->ld < a->cols)
-        return fr_error(FOLKRNN_E_INVALID, "%s: malformed matrix (%d x %d, ld %d)", name,
-                        a->rows, a->cols, a->ld);
+        return fr_error(FOLKRNN_E_INVALID, "%s: malformed matrix (%d x %d, ld %d)", name, a->rows,
+                        a->cols, a->ld);
     return FOLKRNN_OK;
 }
 
@@ -45,8 +45,8 @@ int fr_mat_finite(const folkrnn_matrix *a, const char *name)
     for (int r = 0; r < a->rows; r++)
         for (int c = 0; c < a->cols; c++)
             if (!isfinite(FR_AT(a, r, c)))
-                return fr_error(FOLKRNN_E_NUMERIC, "%s[%d, %d] is %g: finite values needed",
-                                name, r, c, FR_AT(a, r, c));
+                return fr_error(FOLKRNN_E_NUMERIC, "%s[%d, %d] is %g: finite values needed", name,
+                                r, c, FR_AT(a, r, c));
     return FOLKRNN_OK;
 }
 
@@ -60,8 +60,7 @@ int fr_vec_finite(const double *x, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
         if (!isfinite(x[i]))
-            return fr_error(FOLKRNN_E_NUMERIC, "%s[%d] is %g: finite values needed", name, i,
-                            x[i]);
+            return fr_error(FOLKRNN_E_NUMERIC, "%s[%d] is %g: finite values needed", name, i, x[i]);
     return FOLKRNN_OK;
 }
 
@@ -75,8 +74,7 @@ int folkrnn_matrix_new(int rows, int cols, folkrnn_matrix **out)
 }
 
 /* Arguments shared by the constructors that take caller memory. */
-static int check_source(const void *data, int rows, int cols, int ld, void *out,
-                        const char *fn)
+static int check_source(const void *data, int rows, int cols, int ld, void *out, const char *fn)
 {
     if (!data || !out)
         return fr_error(FOLKRNN_E_INVALID, "%s: NULL %s", fn, data ? "out" : "data");
@@ -86,8 +84,7 @@ static int check_source(const void *data, int rows, int cols, int ld, void *out,
     return FOLKRNN_OK;
 }
 
-int folkrnn_matrix_from_double(const double *data, int rows, int cols, int ld,
-                               folkrnn_matrix **out)
+int folkrnn_matrix_from_double(const double *data, int rows, int cols, int ld, folkrnn_matrix **out)
 {
     int rc = check_source(data, rows, cols, ld, out, "folkrnn_matrix_from_double");
     if (rc)
@@ -99,8 +96,7 @@ int folkrnn_matrix_from_double(const double *data, int rows, int cols, int ld,
     return FOLKRNN_OK;
 }
 
-int folkrnn_matrix_from_float(const float *data, int rows, int cols, int ld,
-                              folkrnn_matrix **out)
+int folkrnn_matrix_from_float(const float *data, int rows, int cols, int ld, folkrnn_matrix **out)
 {
     int rc = check_source(data, rows, cols, ld, out, "folkrnn_matrix_from_float");
     if (rc)
@@ -149,14 +145,14 @@ int folkrnn_matrix_block(const folkrnn_matrix *a, int r0, int c0, int rows, int 
     if (rows < 1 || cols < 1)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_matrix_block: block %d x %d", rows, cols);
     if (r0 < 0 || c0 < 0 || r0 > a->rows - rows || c0 > a->cols - cols)
-        return fr_error(FOLKRNN_E_RANGE,
-                        "folkrnn_matrix_block: rows [%d, %d) x cols [%d, %d) outside a %d x %d matrix",
-                        r0, r0 + rows, c0, c0 + cols, a->rows, a->cols);
+        return fr_error(
+            FOLKRNN_E_RANGE,
+            "folkrnn_matrix_block: rows [%d, %d) x cols [%d, %d) outside a %d x %d matrix", r0,
+            r0 + rows, c0, c0 + cols, a->rows, a->cols);
     return make_view(&FR_AT(a, r0, c0), rows, cols, a->ld, out);
 }
 
-int folkrnn_matrix_from_param(const folkrnn_model *m, int layer, int which,
-                              folkrnn_matrix **out)
+int folkrnn_matrix_from_param(const folkrnn_model *m, int layer, int which, folkrnn_matrix **out)
 {
     const float *data;
     int rows, cols, ld;

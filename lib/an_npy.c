@@ -26,7 +26,7 @@
 #define U32_MAX 0xffffffffu
 #define CHUNK (1u << 16)
 
-/* ---- temporary files ------------------------------------------------------------ */
+/* ---- temporary files ----------------------------------------------------- */
 
 int fr_tmpfile_open(struct fr_tmpfile *t, const char *path)
 {
@@ -79,7 +79,7 @@ int fr_tmpfile_commit(struct fr_tmpfile *t, int status)
     return status;
 }
 
-/* ---- byte sinks: a file, optionally through raw deflate ------------------------------ */
+/* ---- byte sinks: a file, optionally through raw deflate ------------------ */
 
 struct sink {
     FILE *f;
@@ -122,12 +122,12 @@ static int sink_put(struct sink *s, const void *p, size_t n, int finish)
     return FOLKRNN_OK;
 }
 
-/* ---- .npy encoding ----------------------------------------------------------------- */
+/* ---- .npy encoding ------------------------------------------------------- */
 
 /* What an array member holds: raw contiguous data or a matrix to convert. */
 struct array_src {
-    const void *data;         /* contiguous elements of dtype, or NULL */
-    const folkrnn_matrix *a;  /* or a matrix converted to dtype */
+    const void *data;        /* contiguous elements of dtype, or NULL */
+    const folkrnn_matrix *a; /* or a matrix converted to dtype */
     int dtype;
     int ndim;
     long shape[NPY_MAX_DIMS];
@@ -276,8 +276,8 @@ static int matrix_src(const folkrnn_matrix *a, int dtype, struct array_src *src,
     return FOLKRNN_OK;
 }
 
-static int raw_src(const void *data, int dtype, int ndim, const long *shape,
-                   struct array_src *src, const char *fn)
+static int raw_src(const void *data, int dtype, int ndim, const long *shape, struct array_src *src,
+                   const char *fn)
 {
     int rc = check_array(data, dtype, ndim, shape, fn);
     if (rc)
@@ -320,21 +320,21 @@ int folkrnn_npy_save_matrix(const char *path, const folkrnn_matrix *a, int dtype
     return rc ? rc : save_npy(path, &src);
 }
 
-/* ---- .npz: a zip archive ----------------------------------------------------------- */
+/* ---- .npz: a zip archive ------------------------------------------------- */
 
 struct member {
-    char *name;       /* "name.npy", owned */
+    char *name; /* "name.npy", owned */
     uint32_t crc;
-    uint64_t csize;   /* bytes stored */
-    uint64_t usize;   /* bytes of the .npy */
-    uint64_t offset;  /* of the local header */
-    int zip64;        /* sizes or offset need 64 bits (or forced) */
+    uint64_t csize;  /* bytes stored */
+    uint64_t usize;  /* bytes of the .npy */
+    uint64_t offset; /* of the local header */
+    int zip64;       /* sizes or offset need 64 bits (or forced) */
 };
 
 struct folkrnn_npz {
     struct fr_tmpfile file;
-    int flags;         /* FOLKRNN_NPZ_* */
-    int status;        /* first failure; once set the archive is dropped at close */
+    int flags;  /* FOLKRNN_NPZ_* */
+    int status; /* first failure; once set the archive is dropped at close */
     struct member *members;
     int nmembers, cap;
 };
@@ -392,11 +392,14 @@ static int npz_check_name(const folkrnn_npz *z, const char *name)
 {
     size_t len = name ? strlen(name) : 0;
     if (len < 1 || len > 200 || name[0] == '/')
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_npz_add: name \"%s\" (1..200 bytes, no leading '/')",
+        return fr_error(FOLKRNN_E_INVALID,
+                        "folkrnn_npz_add: name \"%s\" (1..200 bytes, no leading '/')",
                         name ? name : "(null)");
     for (int i = 0; i < z->nmembers; i++)
-        if (strncmp(z->members[i].name, name, len) == 0 && strcmp(z->members[i].name + len, ".npy") == 0)
-            return fr_error(FOLKRNN_E_INVALID, "folkrnn_npz_add: \"%s\" is already in the file", name);
+        if (strncmp(z->members[i].name, name, len) == 0 &&
+            strcmp(z->members[i].name + len, ".npy") == 0)
+            return fr_error(FOLKRNN_E_INVALID, "folkrnn_npz_add: \"%s\" is already in the file",
+                            name);
     return FOLKRNN_OK;
 }
 
@@ -448,7 +451,8 @@ static int npz_put(folkrnn_npz *z, const char *name, const struct array_src *src
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     unsigned char *out = deflated ? malloc(CHUNK) : NULL;
-    if (deflated && (!out || deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)) {
+    if (deflated &&
+        (!out || deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)) {
         free(out);
         return fr_oom("deflate", CHUNK);
     }
@@ -532,9 +536,9 @@ static size_t central_record(const struct member *m, int deflated, int zip64, un
     p = le32(p, zip64 ? U32_MAX : (uint32_t)m->usize);
     p = le16(p, (unsigned)nlen);
     p = le16(p, zip64 ? 28 : 0);
-    p = le16(p, 0);                    /* comment */
-    p = le16(p, 0);                    /* disk */
-    p = le16(p, 0);                    /* internal attributes */
+    p = le16(p, 0);                       /* comment */
+    p = le16(p, 0);                       /* disk */
+    p = le16(p, 0);                       /* internal attributes */
     p = le32(p, (uint32_t)0100644 << 16); /* regular file, rw-r--r-- */
     p = le32(p, zip64 ? U32_MAX : (uint32_t)m->offset);
     memcpy(p, m->name, nlen);
@@ -604,7 +608,7 @@ int folkrnn_npz_close(folkrnn_npz *z)
     return rc;
 }
 
-/* ---- CSV ------------------------------------------------------------------------- */
+/* ---- CSV ----------------------------------------------------------------- */
 
 static void csv_name(FILE *f, const char *name)
 {

@@ -21,7 +21,7 @@ static const rgb INK = {0, 0, 0};
 static const rgb PAPER = {255, 255, 255};
 static const rgb NAN_GREY = {160, 160, 160};
 
-/* ---- colour maps: anchors at equal steps of t in [0, 1] ------------------------------- */
+/* ---- colour maps: anchors at equal steps of t in [0, 1] ------------------ */
 
 static const rgb DIVERGING[5] = {
     {20, 50, 140}, {90, 150, 220}, {250, 250, 250}, {230, 110, 80}, {140, 10, 20}};
@@ -37,7 +37,7 @@ static void colour_at(const rgb *anchors, double t, unsigned char *out)
         out[i] = (unsigned char)lround(anchors[k][i] * (1.0 - f) + anchors[k + 1][i] * f);
 }
 
-/* ---- a canvas and drawing -------------------------------------------------------------- */
+/* ---- a canvas and drawing ------------------------------------------------ */
 
 struct canvas {
     int w, h;
@@ -75,7 +75,7 @@ static void draw_text(struct canvas *c, int x, int y, const char *s, int scale, 
             }
 }
 
-/* ---- ticks -------------------------------------------------------------------------------- */
+/* ---- ticks --------------------------------------------------------------- */
 
 /* The smallest of 1, 2, 5 times a power of ten that is >= raw (> 0). */
 static double nice_step(double raw)
@@ -97,8 +97,8 @@ static const char *index_label(const char *const *names, int i, char *buf, size_
 struct axis {
     int n, cell, scale; /* cells, pixels per cell, text scale of the labels */
     const char *const *names;
-    int step;           /* a label every step cells */
-    int label_w;        /* widest label shown, pixels */
+    int step;    /* a label every step cells */
+    int label_w; /* widest label shown, pixels */
 };
 
 static void axis_plan(struct axis *a, int horizontal)
@@ -115,7 +115,7 @@ static void axis_plan(struct axis *a, int horizontal)
     a->step = (int)nice_step(fmax(1.0, (double)room / a->cell));
 }
 
-/* ---- the heatmap ------------------------------------------------------------------------------ */
+/* ---- the heatmap --------------------------------------------------------- */
 
 void folkrnn_heatmap_opts_init(folkrnn_heatmap_opts *opts)
 {
@@ -158,8 +158,8 @@ static int check_opts(const folkrnn_heatmap_opts *o)
     if (o->colormap < FOLKRNN_CMAP_AUTO || o->colormap > FOLKRNN_CMAP_SEQUENTIAL)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: colormap %d", o->colormap);
     if (o->cell_w < 0 || o->cell_h < 0 || o->cell_w > 256 || o->cell_h > 256)
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: cell %d x %d (0..256)",
-                        o->cell_w, o->cell_h);
+        return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: cell %d x %d (0..256)", o->cell_w,
+                        o->cell_h);
     if (!isnan(o->vmin) && !isnan(o->vmax) && !(o->vmin < o->vmax))
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: vmin %g not below vmax %g",
                         o->vmin, o->vmax);
@@ -171,12 +171,12 @@ static int check_opts(const folkrnn_heatmap_opts *o)
 /* Where everything goes. */
 struct layout {
     struct axis x, y;
-    int left, top;          /* corner of the plot */
+    int left, top; /* corner of the plot */
     int plot_w, plot_h;
-    int bar_x, bar_h;       /* colour bar */
+    int bar_x, bar_h; /* colour bar */
     int bar_label_w;
-    double bar_step;        /* between colour bar ticks */
-    int width, height;      /* of the picture */
+    double bar_step;   /* between colour bar ticks */
+    int width, height; /* of the picture */
 };
 
 static void bar_ticks(const folkrnn_heatmap_opts *o, struct layout *l)
@@ -221,9 +221,10 @@ static int plan(const folkrnn_matrix *a, const folkrnn_heatmap_opts *o, struct l
     l->height = picture_height(o, l);
     if ((double)a->cols * l->x.cell > MAX_SIDE || (double)a->rows * l->y.cell > MAX_SIDE ||
         l->width > MAX_SIDE || l->height > MAX_SIDE)
-        return fr_error(FOLKRNN_E_INVALID,
-                        "folkrnn_png_heatmap: %d x %d cells of %d x %d pixels exceed %d pixels a side",
-                        a->rows, a->cols, l->y.cell, l->x.cell, MAX_SIDE);
+        return fr_error(
+            FOLKRNN_E_INVALID,
+            "folkrnn_png_heatmap: %d x %d cells of %d x %d pixels exceed %d pixels a side", a->rows,
+            a->cols, l->y.cell, l->x.cell, MAX_SIDE);
     return FOLKRNN_OK;
 }
 
@@ -274,12 +275,10 @@ static void draw_axes(struct canvas *c, const folkrnn_heatmap_opts *o, const str
         draw_text(c, l->left + (l->plot_w - text_width(o->xlabel, BIG)) / 2,
                   bottom + TICK + 3 + FR_FONT_H * l->x.scale + PAD, o->xlabel, BIG, 0);
     if (o->ylabel)
-        draw_text(c, PAD, l->top + (l->plot_h - text_width(o->ylabel, BIG)) / 2, o->ylabel, BIG,
-                  1);
+        draw_text(c, PAD, l->top + (l->plot_h - text_width(o->ylabel, BIG)) / 2, o->ylabel, BIG, 1);
 }
 
-static void draw_colour_bar(struct canvas *c, const folkrnn_heatmap_opts *o,
-                            const struct layout *l)
+static void draw_colour_bar(struct canvas *c, const folkrnn_heatmap_opts *o, const struct layout *l)
 {
     const rgb *map = o->colormap == FOLKRNN_CMAP_DIVERGING ? DIVERGING : SEQUENTIAL;
     unsigned char colour[3];
@@ -301,7 +300,7 @@ static void draw_colour_bar(struct canvas *c, const folkrnn_heatmap_opts *o,
     }
 }
 
-/* ---- PNG encoding ------------------------------------------------------------------------------ */
+/* ---- PNG encoding -------------------------------------------------------- */
 
 static void be32(unsigned char *p, uint32_t v)
 {
@@ -360,8 +359,7 @@ static int write_png(const char *path, const struct canvas *c)
     return rc;
 }
 
-int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a,
-                        const folkrnn_heatmap_opts *opts)
+int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a, const folkrnn_heatmap_opts *opts)
 {
     int rc = fr_mat_check(a, "folkrnn_png_heatmap a");
     if (rc)
@@ -372,8 +370,10 @@ int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a,
     folkrnn_heatmap_opts_init(&o);
     if (opts) { /* the caller's prefix over the defaults: older callers pass less */
         if (opts->size < offsetof(folkrnn_heatmap_opts, title))
-            return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: opts->size %zu: call "
-                            "folkrnn_heatmap_opts_init first", opts->size);
+            return fr_error(FOLKRNN_E_INVALID,
+                            "folkrnn_png_heatmap: opts->size %zu: call "
+                            "folkrnn_heatmap_opts_init first",
+                            opts->size);
         memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
     }
     if ((rc = check_opts(&o)))

@@ -11,21 +11,21 @@
 /* The rows of one (point, layer, stream). */
 struct track {
     int point, layer, stream;
-    int n;        /* values per row */
-    float *rows;  /* cap x n */
-    long *steps;  /* cap */
+    int n;       /* values per row */
+    float *rows; /* cap x n */
+    long *steps; /* cap */
     int count, cap;
 };
 
 struct folkrnn_recorder {
     folkrnn_state *s;
     int num_layers, nstreams;
-    size_t max_bytes;  /* 0: no bound */
-    size_t bytes;      /* held by rows and steps in use */
+    size_t max_bytes; /* 0: no bound */
+    size_t bytes;     /* held by rows and steps in use */
     int truncated;
-    int hook_id[FOLKRNN_HOOK_NPOINTS];   /* -1: point not hooked */
-    unsigned char *wanted;               /* [NPOINTS x num_layers] */
-    int *slot;                           /* [NPOINTS x num_layers x nstreams]: track index or -1 */
+    int hook_id[FOLKRNN_HOOK_NPOINTS]; /* -1: point not hooked */
+    unsigned char *wanted;             /* [NPOINTS x num_layers] */
+    int *slot;                         /* [NPOINTS x num_layers x nstreams]: track index or -1 */
     struct track *tracks;
     int ntracks, cap;
 };
@@ -155,12 +155,12 @@ int folkrnn_recorder_add_all(folkrnn_recorder *r)
 {
     if (!r)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_recorder_add_all: NULL recorder");
-    static const int lstm[] = {FOLKRNN_HOOK_INGATE, FOLKRNN_HOOK_FORGETGATE, FOLKRNN_HOOK_CELLGATE,
-                               FOLKRNN_HOOK_OUTGATE, FOLKRNN_HOOK_CELL, FOLKRNN_HOOK_HIDDEN,
-                               FOLKRNN_HOOK_LOGITS, FOLKRNN_HOOK_PROBS};
+    static const int lstm[] = {FOLKRNN_HOOK_INGATE,  FOLKRNN_HOOK_FORGETGATE, FOLKRNN_HOOK_CELLGATE,
+                               FOLKRNN_HOOK_OUTGATE, FOLKRNN_HOOK_CELL,       FOLKRNN_HOOK_HIDDEN,
+                               FOLKRNN_HOOK_LOGITS,  FOLKRNN_HOOK_PROBS};
     static const int gru[] = {FOLKRNN_HOOK_RESETGATE, FOLKRNN_HOOK_UPDATEGATE,
-                              FOLKRNN_HOOK_CELLGATE, FOLKRNN_HOOK_HIDDEN, FOLKRNN_HOOK_LOGITS,
-                              FOLKRNN_HOOK_PROBS};
+                              FOLKRNN_HOOK_CELLGATE,  FOLKRNN_HOOK_HIDDEN,
+                              FOLKRNN_HOOK_LOGITS,    FOLKRNN_HOOK_PROBS};
     int is_gru = folkrnn_model_cell_type(folkrnn_state_model(r->s)) == FOLKRNN_CELL_GRU;
     const int *points = is_gru ? gru : lstm;
     int n = is_gru ? (int)(sizeof gru / sizeof *gru) : (int)(sizeof lstm / sizeof *lstm);
@@ -220,8 +220,10 @@ int folkrnn_recorder_matrix(const folkrnn_recorder *r, int point, int layer, int
     if (rc)
         return rc;
     if (!t)
-        return fr_error(FOLKRNN_E_RANGE, "folkrnn_recorder_matrix: nothing recorded at %s, layer "
-                        "%d, stream %d", folkrnn_hook_point_name(point), layer, stream);
+        return fr_error(FOLKRNN_E_RANGE,
+                        "folkrnn_recorder_matrix: nothing recorded at %s, layer "
+                        "%d, stream %d",
+                        folkrnn_hook_point_name(point), layer, stream);
     return folkrnn_matrix_from_float(t->rows, t->count, t->n, t->n, out);
 }
 

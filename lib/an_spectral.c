@@ -25,11 +25,11 @@ struct fft_plan {
     cplx *tw;                 /* [n] e^{-2 pi i j / n} */
     cplx *work;               /* [n] scratch of the recursion */
     /* Bluestein, when n has a prime factor > MAX_RADIX (sub != NULL) */
-    int m;                    /* power of two >= 2n - 1 */
-    struct fft_plan *sub;     /* plan of length m */
-    cplx *chirp;              /* [n] e^{-pi i j^2 / n} */
-    cplx *bhat;               /* [m] transform of the wrapped conjugate chirp, / m */
-    cplx *conv;               /* [m] scratch */
+    int m;                /* power of two >= 2n - 1 */
+    struct fft_plan *sub; /* plan of length m */
+    cplx *chirp;          /* [n] e^{-pi i j^2 / n} */
+    cplx *bhat;           /* [m] transform of the wrapped conjugate chirp, / m */
+    cplx *conv;           /* [m] scratch */
 };
 
 static void plan_free(struct fft_plan *p)
@@ -165,8 +165,8 @@ static void butterflies(const struct fft_plan *p, cplx *out, int r, int m, size_
 
 /* out[0..len) = DFT of in[0], in[stride], ... (len samples), by the
    radices factors[]; out must not overlap in. */
-static void fft_rec(const struct fft_plan *p, const cplx *in, size_t stride, cplx *out,
-                    int len, const int *factors)
+static void fft_rec(const struct fft_plan *p, const cplx *in, size_t stride, cplx *out, int len,
+                    const int *factors)
 {
     if (len == 1) {
         out[0] = in[0];
@@ -203,8 +203,8 @@ int folkrnn_fft(double *re, double *im, int n, int sign)
     if (!re || !im)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_fft: NULL %s", re ? "im" : "re");
     if (n < 1 || (sign != 1 && sign != -1))
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_fft: n %d (needs >= 1), sign %d (needs +-1)",
-                        n, sign);
+        return fr_error(FOLKRNN_E_INVALID, "folkrnn_fft: n %d (needs >= 1), sign %d (needs +-1)", n,
+                        sign);
     int rc;
     struct fft_plan *p = plan_new(n, &rc);
     cplx *x = p ? malloc((size_t)n * sizeof *x) : NULL;
@@ -251,7 +251,7 @@ int folkrnn_rfft(const double *x, int n, double *re, double *im)
     return rc;
 }
 
-/* ---- windows and periodograms ------------------------------------------------ */
+/* ---- windows and periodograms -------------------------------------------- */
 
 int folkrnn_window(int kind, int n, double *w)
 {
@@ -280,9 +280,9 @@ int folkrnn_window(int kind, int n, double *w)
 struct pgram {
     int n;
     struct fft_plan *plan;
-    double *w;     /* [n] window */
-    double sumw2;  /* sum of w^2 */
-    cplx *buf;     /* [n] */
+    double *w;    /* [n] window */
+    double sumw2; /* sum of w^2 */
+    cplx *buf;    /* [n] */
     int demean;
 };
 
@@ -388,7 +388,7 @@ int folkrnn_unit_spectra(const folkrnn_matrix *x, int window, int demean, int gr
     return rc;
 }
 
-/* ---- reading spectra ----------------------------------------------------------- */
+/* ---- reading spectra ----------------------------------------------------- */
 
 /* The weight of bin k in a one-sided spectrum of length n: 2, or 1 at DC and
    at the Nyquist bin of even n. */
@@ -414,8 +414,7 @@ static void band_bins(int n, double period, double tol, int *lo, int *hi)
     }
 }
 
-int folkrnn_band_share(const folkrnn_matrix *power, int n, double period, double tol,
-                       double *share)
+int folkrnn_band_share(const folkrnn_matrix *power, int n, double period, double tol, double *share)
 {
     int rc = fr_mat_input(power, "folkrnn_band_share power");
     if (rc)
@@ -445,8 +444,8 @@ int folkrnn_band_share(const folkrnn_matrix *power, int n, double period, double
     return FOLKRNN_OK;
 }
 
-int folkrnn_dominant_periods(const double *power, int n, int max, double *periods,
-                             double *strength, int *found)
+int folkrnn_dominant_periods(const double *power, int n, int max, double *periods, double *strength,
+                             int *found)
 {
     if (!power || !periods || !found)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_dominant_periods: NULL argument");

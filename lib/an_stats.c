@@ -16,9 +16,12 @@ int folkrnn_class_mass(const folkrnn_model *m, const folkrnn_matrix *probs, folk
     *out = NULL;
     int vocab = folkrnn_model_vocab_size(m);
     if (probs->cols != vocab)
-        return fr_error(FOLKRNN_E_SHAPE, "folkrnn_class_mass: probs is %d x %d, the model has %d "
-                        "tokens", probs->rows, probs->cols, vocab);
-    folkrnn_matrix *mass = fr_mat_new(probs->rows, FOLKRNN_TOKEN_NCLASSES, "folkrnn_class_mass", &rc);
+        return fr_error(FOLKRNN_E_SHAPE,
+                        "folkrnn_class_mass: probs is %d x %d, the model has %d "
+                        "tokens",
+                        probs->rows, probs->cols, vocab);
+    folkrnn_matrix *mass =
+        fr_mat_new(probs->rows, FOLKRNN_TOKEN_NCLASSES, "folkrnn_class_mass", &rc);
     if (!mass)
         return rc;
     for (int k = 0; k < vocab; k++) {

@@ -28,8 +28,8 @@ void folkrnn_plot_opts_init(folkrnn_plot_opts *opts)
 /* One axis: data range (in log10 units on a log axis) and pixel range. */
 struct scale {
     int log;
-    double lo, hi;      /* data range after the transform */
-    double p0, p1;      /* pixels of lo and hi */
+    double lo, hi; /* data range after the transform */
+    double p0, p1; /* pixels of lo and hi */
 };
 
 /* The value as plotted: log10 on a log axis; NAN when it cannot be. */
@@ -138,14 +138,16 @@ static void put_ticks(FILE *f, const struct scale *s, const struct scale *other,
     for (double t = ceil(s->lo / step) * step; t <= s->hi + 1e-9 * step; t += step) {
         double p = to_pixel(s, t);
         if (axis == 0) {
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
                     p, other->p0, p, other->p1);
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
                     p, other->p0, p, other->p0 + 5);
             tick_label(s, t, buf, sizeof buf);
             put_label(f, p, other->p0 + 20, "middle", FONT, 0, buf);
         } else {
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
                     other->p0, p, other->p1, p);
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
                     other->p0 - 5, p, other->p0, p);
@@ -190,14 +192,18 @@ static void put_legend(FILE *f, const folkrnn_series *series, int nseries, const
     if (!named)
         return;
     double w = 40 + 0.6 * FONT * longest, x = sx->p1 - w - 10, y = sy->p1 + 10;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"white\" "
-               "fill-opacity=\"0.85\" stroke=\"#999999\"/>\n", x, y, w, 8 + 18 * named);
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"white\" "
+            "fill-opacity=\"0.85\" stroke=\"#999999\"/>\n",
+            x, y, w, 8 + 18 * named);
     for (int k = 0, row = 0; k < nseries; k++) {
         if (!series[k].name)
             continue;
         double ly = y + 16 + 18 * row++;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                   "stroke-width=\"2\"/>\n", x + 6, ly - 4, x + 30, ly - 4, PALETTE[k % NPALETTE]);
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"2\"/>\n",
+                x + 6, ly - 4, x + 30, ly - 4, PALETTE[k % NPALETTE]);
         put_label(f, x + 36, ly, "start", FONT, 0, series[k].name);
     }
 }
@@ -207,7 +213,9 @@ static int check_args(const char *path, const folkrnn_series *series, int nserie
 {
     if (!path || !series || nseries < 1)
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_svg_lines: %s",
-                        !path ? "NULL path" : !series ? "NULL series" : "nseries < 1");
+                        !path     ? "NULL path"
+                        : !series ? "NULL series"
+                                  : "nseries < 1");
     for (int k = 0; k < nseries; k++)
         if (series[k].n < 0 || (series[k].n > 0 && !series[k].y))
             return fr_error(FOLKRNN_E_INVALID, "folkrnn_svg_lines: series %d has n %d, y %p", k,
@@ -225,8 +233,10 @@ int folkrnn_svg_lines(const char *path, const folkrnn_series *series, int nserie
     folkrnn_plot_opts_init(&o);
     if (opts) { /* the caller's prefix over the defaults: older callers pass less */
         if (opts->size < offsetof(folkrnn_plot_opts, title))
-            return fr_error(FOLKRNN_E_INVALID, "folkrnn_svg_lines: opts->size %zu: call "
-                            "folkrnn_plot_opts_init first", opts->size);
+            return fr_error(FOLKRNN_E_INVALID,
+                            "folkrnn_svg_lines: opts->size %zu: call "
+                            "folkrnn_plot_opts_init first",
+                            opts->size);
         memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
     }
     int rc = check_args(path, series, nseries, &o);
@@ -241,15 +251,18 @@ int folkrnn_svg_lines(const char *path, const folkrnn_series *series, int nserie
     if ((rc = fr_tmpfile_open(&t, path)))
         return rc;
     FILE *f = t.f;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
-               "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
+            "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             o.width, o.height, o.width, o.height);
     put_ticks(f, &sx, &sy, 0);
     put_ticks(f, &sy, &sx, 1);
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-               "stroke=\"black\"/>\n", sx.p0, sy.p1, sx.p1 - sx.p0, sy.p0 - sy.p1);
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+            "stroke=\"black\"/>\n",
+            sx.p0, sy.p1, sx.p1 - sx.p0, sy.p0 - sy.p1);
     for (int k = 0; k < nseries; k++)
         put_series(f, &series[k], &sx, &sy, PALETTE[k % NPALETTE]);
     put_legend(f, series, nseries, &sx, &sy);

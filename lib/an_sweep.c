@@ -11,14 +11,14 @@
 /* What every point of a sweep shares. */
 struct sweep {
     const folkrnn_model *m;
-    int layer, what, units;  /* units of the layer */
+    int layer, what, units; /* units of the layer */
     const double *score;
     int ntunes;
     unsigned long long seed;
     folkrnn_sweep_setup_fn setup;
     void *user;
-    folkrnn_vocab *vocab;    /* of m, for counting bars */
-    folkrnn_state *judge;    /* of m, for scoring */
+    folkrnn_vocab *vocab; /* of m, for counting bars */
+    folkrnn_state *judge; /* of m, for scoring */
 };
 
 /* Bars of every tune, and how many ended. */
@@ -55,9 +55,9 @@ static int score_tunes(const struct sweep *w, const folkrnn_tunes *t, int ended,
     }
     if (!count)
         return FOLKRNN_OK;
-    int *tokens = malloc((total ? total : 1) * sizeof *tokens);   /* [total] back to back */
-    int *lengths = malloc((size_t)count * sizeof *lengths);       /* [count] */
-    double *loglik = malloc((size_t)count * sizeof *loglik);      /* [count] */
+    int *tokens = malloc((total ? total : 1) * sizeof *tokens); /* [total] back to back */
+    int *lengths = malloc((size_t)count * sizeof *lengths);     /* [count] */
+    double *loglik = malloc((size_t)count * sizeof *loglik);    /* [count] */
     int rc = !tokens || !lengths || !loglik ? fr_oom("sweep scoring", total * sizeof(int)) : 0;
     for (int k = 0, i = 0, at = 0; !rc && k < n; k++) {
         int len;
@@ -144,8 +144,9 @@ static int check_sweep(const folkrnn_model *m, int layer, const double *score, c
                         folkrnn_model_num_layers(m));
     for (int i = 0; i < nfractions; i++)
         if (!(fractions[i] >= 0.0 && fractions[i] <= 1.0))
-            return fr_error(FOLKRNN_E_INVALID, "folkrnn_snip_sweep: fractions[%d] = %g outside [0, 1]",
-                            i, fractions[i]);
+            return fr_error(FOLKRNN_E_INVALID,
+                            "folkrnn_snip_sweep: fractions[%d] = %g outside [0, 1]", i,
+                            fractions[i]);
     for (int r = 0; r < nrules; r++)
         if ((rules[r] != FOLKRNN_SWEEP_TOP && rules[r] != FOLKRNN_SWEEP_RANDOM) ||
             (rules[r] == FOLKRNN_SWEEP_TOP && !score))
@@ -162,8 +163,9 @@ int folkrnn_snip_sweep(const folkrnn_model *m, int layer, int what, const double
     int rc = check_sweep(m, layer, score, rules, nrules, fractions, nfractions, ntunes, results);
     if (rc)
         return rc;
-    struct sweep w = {m, layer, what, folkrnn_model_hidden_size(m, layer), score, ntunes, seed,
-                      setup, user, NULL, NULL};
+    struct sweep w = {m,     layer,  what, folkrnn_model_hidden_size(m, layer),
+                      score, ntunes, seed, setup,
+                      user,  NULL,   NULL};
     if (!(rc = folkrnn_vocab_from_model(m, &w.vocab)))
         rc = folkrnn_state_new(m, JUDGE_STREAMS, &w.judge);
     for (int r = 0; !rc && r < nrules; r++)

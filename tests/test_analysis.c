@@ -16,7 +16,7 @@
 
 #define PI 3.14159265358979323846
 
-/* ---- helpers ---------------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 #define AT(a, r, c) ((a)->data[(size_t)(r) * (a)->ld + (c)])
 
@@ -146,7 +146,7 @@ static double npz_pattern(int r, int c, double salt)
     return (r * 1000 + c) * 0.25 - salt;
 }
 
-/* ---- matrices --------------------------------------------------------------------- */
+/* ---- matrices ------------------------------------------------------------ */
 
 START_TEST(test_matrix_basics)
 {
@@ -207,7 +207,7 @@ START_TEST(test_matrix_from_param)
 }
 END_TEST
 
-/* ---- Gram, norms, correlations ------------------------------------------------------ */
+/* ---- Gram, norms, correlations ------------------------------------------- */
 
 START_TEST(test_gram_hand)
 {
@@ -273,7 +273,7 @@ START_TEST(test_corr_reference)
 }
 END_TEST
 
-/* ---- SVD ---------------------------------------------------------------------------- */
+/* ---- SVD ----------------------------------------------------------------- */
 
 /* The singular values 10^(-12 j / (n - 1)), j < n: from 1 down to 1e-12. */
 static void graded_values(double *s, int n)
@@ -460,7 +460,7 @@ START_TEST(test_svd_speed)
 }
 END_TEST
 
-/* ---- eigendecomposition, PCA, projection ---------------------------------------------- */
+/* ---- eigendecomposition, PCA, projection --------------------------------- */
 
 START_TEST(test_eig_known)
 {
@@ -559,12 +559,11 @@ START_TEST(test_pca_and_project)
 }
 END_TEST
 
-/* ---- FFT ---------------------------------------------------------------------------- */
+/* ---- FFT ----------------------------------------------------------------- */
 
 /* The DFT by its definition, in long double, from a table of the n roots
    (exact angle reduction: the root of k t is the root of k t mod n). */
-static void naive_dft(const double *re, const double *im, int n, int sign, double *ore,
-                      double *oim)
+static void naive_dft(const double *re, const double *im, int n, int sign, double *ore, double *oim)
 {
     long double *c = malloc(n * sizeof *c), *s = malloc(n * sizeof *s);
     for (int j = 0; j < n; j++) {
@@ -604,8 +603,8 @@ static void check_fft_length(int n, uint64_t seed)
         double tol = 1e-15 * norm * (1.0 + log2(n));
         for (int k = 0; k < n; k++) {
             ck_assert_msg(fabs(gr[k] - wr[k]) <= tol && fabs(gi[k] - wi[k]) <= tol,
-                          "n %d sign %d bin %d: %g%+gi vs %g%+gi", n, sign, k, gr[k], gi[k],
-                          wr[k], wi[k]);
+                          "n %d sign %d bin %d: %g%+gi vs %g%+gi", n, sign, k, gr[k], gi[k], wr[k],
+                          wi[k]);
         }
         free(gr);
         free(gi);
@@ -655,7 +654,7 @@ START_TEST(test_fft_round_trip_and_errors)
 }
 END_TEST
 
-/* ---- windows, periodograms, bands ----------------------------------------------------- */
+/* ---- windows, periodograms, bands ---------------------------------------- */
 
 START_TEST(test_windows_reference)
 {
@@ -683,7 +682,10 @@ START_TEST(test_periodogram_reference)
     double x[PGRAM_N], p[PGRAM_N / 2 + 1], want[PGRAM_N / 2 + 1];
     for (int t = 0; t < PGRAM_N; t++)
         x[t] = pgram_signal(t);
-    struct { const char *key; int window, demean; } cases[] = {
+    struct {
+        const char *key;
+        int window, demean;
+    } cases[] = {
         {"pgram_rect", FOLKRNN_WINDOW_RECT, 1},
         {"pgram_hann", FOLKRNN_WINDOW_HANN, 1},
         {"pgram_hamming_keepmean", FOLKRNN_WINDOW_HAMMING, 0},
@@ -793,7 +795,7 @@ START_TEST(test_period_nine)
 }
 END_TEST
 
-/* ---- files ---------------------------------------------------------------------------- */
+/* ---- files --------------------------------------------------------------- */
 
 static folkrnn_matrix *pattern_matrix(int rows, int cols, double salt)
 {
@@ -837,8 +839,8 @@ static void write_plot(const char *path)
         y2[i] = 1.0 / (i + 1);
         y3[i] = i == 20 ? NAN : 0.01 * (1.5 + sin(i / 5.0));
     }
-    folkrnn_series series[3] = {{"sine & <cosine>", 50, x, y1}, {"1/f", 50, x, y2},
-                                {NULL, 50, x, y3}};
+    folkrnn_series series[3] = {
+        {"sine & <cosine>", 50, x, y1}, {"1/f", 50, x, y2}, {NULL, 50, x, y3}};
     folkrnn_plot_opts o;
     folkrnn_plot_opts_init(&o);
     o.title = "Power spectrum";
@@ -848,8 +850,8 @@ static void write_plot(const char *path)
     ck_assert_ok(folkrnn_svg_lines(path, series, 3, &o));
 }
 
-static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab,
-                                   double gain, uint64_t seed);
+static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab, double gain,
+                                   uint64_t seed);
 
 /* Every point of a 2-layer LSTM over 8 steps of one stream. */
 static void write_recording(const char *path)
@@ -969,7 +971,8 @@ START_TEST(test_npy_structure)
     size_t hlen = get16(npy + 8);
     ck_assert_int_eq((10 + hlen) % 64, 0);
     ck_assert(npy[10 + hlen - 1] == '\n');
-    ck_assert(strstr((char *)npy + 10, "'descr': '<f8', 'fortran_order': False, 'shape': (3, 5), }"));
+    ck_assert(
+        strstr((char *)npy + 10, "'descr': '<f8', 'fortran_order': False, 'shape': (3, 5), }"));
     ck_assert_int_eq(size, 10 + hlen + 15 * 8);
     double v;
     memcpy(&v, npy + 10 + hlen + 7 * 8, 8); /* (1, 2) on this little-endian test host */
@@ -1020,7 +1023,8 @@ START_TEST(test_npy_structure)
     snprintf(path, sizeof path, "%s/matrix.csv", dir);
     unsigned char *csv = slurp(path, &size);
     csv[size] = 0;
-    ck_assert_msg(strncmp((char *)csv, "a,\"b,c\",\"d\"\"e\",f,g\n-0.5,-0.25,0,0.25,0.5\n", 40) == 0,
+    ck_assert_msg(strncmp((char *)csv, "a,\"b,c\",\"d\"\"e\",f,g\n-0.5,-0.25,0,0.25,0.5\n", 40) ==
+                      0,
                   "csv: %.60s", csv);
     free(csv);
     /* errors leave no file behind */
@@ -1154,11 +1158,11 @@ START_TEST(test_svg_structure)
 }
 END_TEST
 
-/* ---- recorder ------------------------------------------------------------------------ */
+/* ---- recorder ------------------------------------------------------------ */
 
 /* A model of this shape with reproducible random weights, scaled by gain. */
-static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab,
-                                   double gain, uint64_t seed)
+static folkrnn_model *random_model(int cell, int nlayers, const int *units, int vocab, double gain,
+                                   uint64_t seed)
 {
     char names[256][8];
     const char *tokens[256];
@@ -1205,20 +1209,22 @@ START_TEST(test_recorder_values)
             for (int l = 0; l < 2; l++) {
                 const int points[2] = {FOLKRNN_HOOK_HIDDEN, FOLKRNN_HOOK_CELL};
                 for (int k = 0; k < 2; k++) {
-                    ck_assert_ok(folkrnn_recorder_data(r, points[k], l, st, &data, &steps, &rows,
-                                                       &cols));
+                    ck_assert_ok(
+                        folkrnn_recorder_data(r, points[k], l, st, &data, &steps, &rows, &cols));
                     ck_assert_int_eq(cols, units[l]);
                     ck_assert_int_eq(rows, st == 1 && t >= 3 ? t : t + 1);
                     ck_assert_int_eq(steps[rows - 1], st == 1 && t == 3 ? 2 : t);
                     const float *now = folkrnn_state_vector(s, points[k], l, st);
-                    ck_assert(memcmp(data + (size_t)(rows - 1) * cols, now, cols * sizeof *now) == 0);
+                    ck_assert(memcmp(data + (size_t)(rows - 1) * cols, now, cols * sizeof *now) ==
+                              0);
                 }
             }
-            ck_assert_ok(folkrnn_recorder_data(r, FOLKRNN_HOOK_PROBS, 0, st, &data, NULL, &rows,
-                                               &cols));
+            ck_assert_ok(
+                folkrnn_recorder_data(r, FOLKRNN_HOOK_PROBS, 0, st, &data, NULL, &rows, &cols));
             ck_assert_int_eq(cols, 6);
             if (!(st == 1 && t == 3))
-                ck_assert(memcmp(data + (size_t)(rows - 1) * 6, probs + st * 6, sizeof(float) * 6) == 0);
+                ck_assert(
+                    memcmp(data + (size_t)(rows - 1) * 6, probs + st * 6, sizeof(float) * 6) == 0);
         }
     }
     folkrnn_matrix *a;
@@ -1315,7 +1321,7 @@ START_TEST(test_recorder_cost)
 }
 END_TEST
 
-/* ---- ablation and intervention ---------------------------------------------------------- */
+/* ---- ablation and intervention ------------------------------------------- */
 
 /* Step s with tokens[t * 2 .. t * 2 + 1] for steps steps, probs[steps x 2 x 6]. */
 static void run_two_streams(folkrnn_state *s, int steps, float *probs)
@@ -1336,12 +1342,13 @@ START_TEST(test_edits_clamp_and_suppress)
     ck_assert_ok(folkrnn_state_new(m, 2, &ref));
     ck_assert_ok(folkrnn_edits_new(s, &e));
     const int zeroed[2] = {1, 3}, token2[1] = {2};
-    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0.0, 2, 4));
+    ck_assert_ok(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0.0, 2, 4));
     ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_LOGITS, -1, 0, token2, 1, FOLKRNN_EDIT_SET,
                                    -INFINITY, 1, 3));
     double delta = folkrnn_odds_delta(3.0);
-    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_LOGITS, -1, 1, token2, 1, FOLKRNN_EDIT_ADD, delta,
-                                   0, -1));
+    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_LOGITS, -1, 1, token2, 1, FOLKRNN_EDIT_ADD,
+                                   delta, 0, -1));
     float p[6 * 12], q[6 * 12];
     for (int t = 0; t < 6; t++) {
         int tokens[2] = {(t * 5 + 1) % 6, (t * 2 + 3) % 6};
@@ -1364,16 +1371,20 @@ START_TEST(test_edits_clamp_and_suppress)
         assert_close(p1 / (1 - p1) / (q1 / (1 - q1)), 3.0, 1e-4, "odds ratio", t);
         assert_close(folkrnn_prob_after_delta(q1, delta), p1, 1e-6, "prob after delta", t);
     }
-    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 1, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0,
-                                       0, -1), FOLKRNN_OK);
+    ck_assert_int_eq(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 1, 0, zeroed, 2, FOLKRNN_EDIT_SET, 0, 0, -1),
+        FOLKRNN_OK);
     const int beyond[1] = {4};
-    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, -1, 0, beyond, 1, FOLKRNN_EDIT_SET,
-                                       0, 0, -1), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, -1, 0, beyond, 1, FOLKRNN_EDIT_SET, 0, 0, -1),
+        FOLKRNN_E_RANGE);
     ck_assert(strstr(folkrnn_errmsg(), "layer 1") != NULL);
-    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_RESETGATE, 0, 0, NULL, 0, FOLKRNN_EDIT_SET,
-                                       0, 0, -1), FOLKRNN_E_INVALID);
-    ck_assert_int_eq(folkrnn_edits_add(e, FOLKRNN_HOOK_CELL, 0, 2, NULL, 0, FOLKRNN_EDIT_SET, 0, 0,
-                                       -1), FOLKRNN_E_RANGE);
+    ck_assert_int_eq(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_RESETGATE, 0, 0, NULL, 0, FOLKRNN_EDIT_SET, 0, 0, -1),
+        FOLKRNN_E_INVALID);
+    ck_assert_int_eq(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_CELL, 0, 2, NULL, 0, FOLKRNN_EDIT_SET, 0, 0, -1),
+        FOLKRNN_E_RANGE);
     folkrnn_edits_free(e);
     folkrnn_state_free(ref);
     folkrnn_state_free(s);
@@ -1390,13 +1401,15 @@ START_TEST(test_snip_equals_silenced_unit)
     folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 2, units, 6, 0.8, 53), *cut;
     ck_assert_ok(folkrnn_model_clone(m, &cut));
     const int unit[1] = {2};
-    ck_assert_ok(folkrnn_model_snip(cut, 0, unit, 1, FOLKRNN_SNIP_FORWARD | FOLKRNN_SNIP_RECURRENT));
+    ck_assert_ok(
+        folkrnn_model_snip(cut, 0, unit, 1, FOLKRNN_SNIP_FORWARD | FOLKRNN_SNIP_RECURRENT));
     folkrnn_state *a, *b;
     folkrnn_edits *e;
     ck_assert_ok(folkrnn_state_new(cut, 2, &a));
     ck_assert_ok(folkrnn_state_new(m, 2, &b));
     ck_assert_ok(folkrnn_edits_new(b, &e));
-    ck_assert_ok(folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, -1, unit, 1, FOLKRNN_EDIT_SET, 0, 0, -1));
+    ck_assert_ok(
+        folkrnn_edits_add(e, FOLKRNN_HOOK_HIDDEN, 0, -1, unit, 1, FOLKRNN_EDIT_SET, 0, 0, -1));
     float pa[8 * 12], pb[8 * 12];
     run_two_streams(a, 8, pa);
     run_two_streams(b, 8, pb);
@@ -1420,7 +1433,8 @@ START_TEST(test_snip_equals_silenced_unit)
         const float *h = folkrnn_state_vector(b, FOLKRNN_HOOK_HIDDEN, 1, 0);
         const float *la = folkrnn_state_vector(a, FOLKRNN_HOOK_LOGITS, 0, 0);
         const float *lb = folkrnn_state_vector(b, FOLKRNN_HOOK_LOGITS, 0, 0);
-        ck_assert(memcmp(h, folkrnn_state_vector(a, FOLKRNN_HOOK_HIDDEN, 1, 0), 4 * sizeof *h) == 0);
+        ck_assert(memcmp(h, folkrnn_state_vector(a, FOLKRNN_HOOK_HIDDEN, 1, 0), 4 * sizeof *h) ==
+                  0);
         for (int k = 0; k < 6; k++)
             assert_close(la[k], lb[k] - h[2] * w[2 * ld + k], 1e-6, "logit", k);
     }
@@ -1507,7 +1521,7 @@ START_TEST(test_two_hot_forcing)
 }
 END_TEST
 
-/* ---- statistics over steps ---------------------------------------------------------------- */
+/* ---- statistics over steps ----------------------------------------------- */
 
 START_TEST(test_class_mass_entropy)
 {
@@ -1589,9 +1603,10 @@ START_TEST(test_step_statistics)
 }
 END_TEST
 
-/* ---- snipping sweeps ---------------------------------------------------------------------- */
+/* ---- snipping sweeps ----------------------------------------------------- */
 
-static const char *SWEEP_TOKENS[10] = {"<s>", "</s>", "M:4/4", "K:Cmaj", "|", "C", "D", "E", "2", "z"};
+static const char *SWEEP_TOKENS[10] = {"<s>", "</s>", "M:4/4", "K:Cmaj", "|",
+                                       "C",   "D",    "E",     "2",      "z"};
 
 static int sweep_setup(folkrnn_sampler *s, void *user)
 {
@@ -1628,7 +1643,8 @@ static void sweep_by_hand(const folkrnn_model *m, const double *score, double fr
         ck_assert_ok(folkrnn_bars_summary(b, &nbars, &ncorrect, NULL));
         folkrnn_bars_free(b);
         double ll;
-        ck_assert_ok(folkrnn_score(judge, ids, &len, 1, ended ? 0 : FOLKRNN_SCORE_NO_END, &ll, NULL));
+        ck_assert_ok(
+            folkrnn_score(judge, ids, &len, 1, ended ? 0 : FOLKRNN_SCORE_NO_END, &ll, NULL));
         pt->nbars += nbars;
         pt->ncorrect += ncorrect;
         pt->nended += ended;
@@ -1699,15 +1715,17 @@ START_TEST(test_snip_sweep)
     ck_assert(res[1].loglik != res[0].loglik);
     max_len = -1;
     ck_assert_int_eq(folkrnn_snip_sweep(named, 1, FOLKRNN_SNIP_FORWARD, score, rules, 2, fractions,
-                                        3, 6, 77, sweep_setup, &max_len, res), FOLKRNN_E_RANGE);
+                                        3, 6, 77, sweep_setup, &max_len, res),
+                     FOLKRNN_E_RANGE);
     ck_assert_int_eq(folkrnn_snip_sweep(named, 1, FOLKRNN_SNIP_FORWARD, NULL, rules, 2, fractions,
-                                        3, 6, 77, NULL, NULL, res), FOLKRNN_E_INVALID);
+                                        3, 6, 77, NULL, NULL, res),
+                     FOLKRNN_E_INVALID);
     folkrnn_model_free(named);
     folkrnn_model_free(m);
 }
 END_TEST
 
-/* ---- copy check -------------------------------------------------------------------------- */
+/* ---- copy check ---------------------------------------------------------- */
 
 /* Tunes of c containing tokens fig[n], counted the slow way. */
 static int naive_copies(const folkrnn_corpus *c, const int *fig, int n)

@@ -60,7 +60,7 @@ struct options {
     double period, tol, threshold;
 };
 
-/* ---- small helpers ----------------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------- */
 
 static int parse_number(const char *opt, const char *text, double lo, double hi, double *v)
 {
@@ -74,8 +74,15 @@ static int parse_number(const char *opt, const char *text, double lo, double hi,
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.out = ".", .layer = -1, .seed = 42, .max_len = 1000, .tunes = -1,
-                          .n = 4, .period = 9.0, .tol = 0.5, .threshold = 0.05,
+    *o = (struct options){.out = ".",
+                          .layer = -1,
+                          .seed = 42,
+                          .max_len = 1000,
+                          .tunes = -1,
+                          .n = 4,
+                          .period = 9.0,
+                          .tol = 0.5,
+                          .threshold = 0.05,
                           .fractions = "0,0.2,0.27,0.33"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -179,7 +186,7 @@ static void extremes(const double *x, int n, int k, int smallest, int *top)
     }
 }
 
-/* ---- softmax -------------------------------------------------------------------------- */
+/* ---- softmax ------------------------------------------------------------- */
 
 static int analyze_softmax(const struct options *o, const folkrnn_model *m)
 {
@@ -258,10 +265,10 @@ static int analyze_softmax(const struct options *o, const folkrnn_model *m)
         goto done;
     }
     printf("wrote %s\n", path);
-    if (heatmap(o, "softmax_V.png", V, "Softmax weights V (token x unit)", "unit", "token",
-                tokens, NULL, 0, FOLKRNN_CMAP_DIVERGING) ||
-        heatmap(o, "softmax_corr.png", corr, "Correlation of the unit columns of V", "unit",
-                "unit", NULL, NULL, 0, FOLKRNN_CMAP_DIVERGING))
+    if (heatmap(o, "softmax_V.png", V, "Softmax weights V (token x unit)", "unit", "token", tokens,
+                NULL, 0, FOLKRNN_CMAP_DIVERGING) ||
+        heatmap(o, "softmax_corr.png", corr, "Correlation of the unit columns of V", "unit", "unit",
+                NULL, NULL, 0, FOLKRNN_CMAP_DIVERGING))
         goto done;
     status = CLI_OK;
 done:
@@ -274,7 +281,7 @@ done:
     return status;
 }
 
-/* ---- gates ---------------------------------------------------------------------------- */
+/* ---- gates --------------------------------------------------------------- */
 
 static int analyze_gates(const struct options *o, const folkrnn_model *m)
 {
@@ -339,7 +346,7 @@ static int analyze_gates(const struct options *o, const folkrnn_model *m)
     return status;
 }
 
-/* ---- run -------------------------------------------------------------------------------- */
+/* ---- run ----------------------------------------------------------------- */
 
 /* The tokens fed at each recorded step: <s>, then the tune.  *fed[steps]. */
 static int fed_tokens(const folkrnn_model *m, const int *tune, int len, int steps, int **fed)
@@ -375,13 +382,15 @@ static int record_tune(const struct options *o, const folkrnn_model *m, folkrnn_
         *len = n;
         int start = folkrnn_model_token_id(m, "<s>");
         if (!rc && (rc = start < 0 ? start : folkrnn_state_new(m, 1, own)) == 0 &&
-            (rc = folkrnn_recorder_new(*own, 0, rec)) == 0 && (rc = folkrnn_recorder_add_all(*rec)) == 0)
+            (rc = folkrnn_recorder_new(*own, 0, rec)) == 0 &&
+            (rc = folkrnn_recorder_add_all(*rec)) == 0)
             for (int t = -1; !rc && t < n; t++)
                 rc = folkrnn_state_step(*own, t < 0 ? &start : &(*tune)[t], NULL);
         return rc;
     }
     folkrnn_tunes *t = NULL;
-    if ((rc = folkrnn_sampler_new(m, sampler)) || (rc = folkrnn_sampler_set_seed(*sampler, o->seed)) ||
+    if ((rc = folkrnn_sampler_new(m, sampler)) ||
+        (rc = folkrnn_sampler_set_seed(*sampler, o->seed)) ||
         (rc = folkrnn_sampler_set_max_len(*sampler, (int)o->max_len)) ||
         (rc = folkrnn_recorder_new(folkrnn_sampler_state(*sampler), 0, rec)) ||
         (rc = folkrnn_recorder_add_all(*rec)) || (rc = folkrnn_sample(*sampler, 1, &t)))
@@ -415,8 +424,8 @@ static void print_tune(const folkrnn_model *m, const int *tune, int len)
 }
 
 /* Spectra of one layer's hidden units over the run: print and plot. */
-static int layer_spectra(const struct options *o, const folkrnn_matrix *h, int layer,
-                         double *mean, double *periods)
+static int layer_spectra(const struct options *o, const folkrnn_matrix *h, int layer, double *mean,
+                         double *periods)
 {
     folkrnn_matrix *p = NULL;
     int n = h->rows, nb = n / 2 + 1, rc;
@@ -431,14 +440,17 @@ static int layer_spectra(const struct options *o, const folkrnn_matrix *h, int l
              !(rc = folkrnn_select_units(share, h->cols, o->threshold, units, &selected)))
         rc = folkrnn_dominant_periods(mean, n, 5, peaks, NULL, &found);
     if (!rc) {
-        printf("layer %d: %d of %d units have >= %.0f%% of their power at period %g +- %g",
-               layer, selected, h->cols, 100 * o->threshold, o->period, o->tol);
+        printf("layer %d: %d of %d units have >= %.0f%% of their power at period %g +- %g", layer,
+               selected, h->cols, 100 * o->threshold, o->period, o->tol);
         for (int i = 0; i < selected && i < 12; i++)
             printf("%s%d", i ? " " : ": ", units[i]);
-        int lo = (int)ceil(n / (o->period + o->tol)), hi = (int)floor(n / fmax(o->period - o->tol, 1e-9));
-        printf("%s%s\nlayer %d: strongest periods of the mean spectrum:", selected > 12 ? " ..." : "",
-               lo > hi || lo > n / 2 ? " (too few steps for a bin in the band: the nearest one counts)"
-                                     : "", layer);
+        int lo = (int)ceil(n / (o->period + o->tol)),
+            hi = (int)floor(n / fmax(o->period - o->tol, 1e-9));
+        printf(
+            "%s%s\nlayer %d: strongest periods of the mean spectrum:", selected > 12 ? " ..." : "",
+            lo > hi || lo > n / 2 ? " (too few steps for a bin in the band: the nearest one counts)"
+                                  : "",
+            layer);
         for (int i = 0; i < found; i++)
             printf(" %.2f", peaks[i]);
         printf("\n");
@@ -451,8 +463,8 @@ static int layer_spectra(const struct options *o, const folkrnn_matrix *h, int l
     return rc;
 }
 
-static int run_pictures(const struct options *o, const folkrnn_model *m, const folkrnn_recorder *rec,
-                        const int *fed, int steps)
+static int run_pictures(const struct options *o, const folkrnn_model *m,
+                        const folkrnn_recorder *rec, const int *fed, int steps)
 {
     const char **tokens = token_texts(m);
     folkrnn_matrix *probs = NULL, *pt = NULL;
@@ -468,8 +480,9 @@ static int run_pictures(const struct options *o, const folkrnn_model *m, const f
         cli_fail(CMD, "run", FOLKRNN_E_NOMEM);
         goto done;
     }
-    if (heatmap(o, "run_probs.png", pt, "Posterior over the tokens at each step", "step (lines: bar tokens fed)",
-                "token", tokens, marks, nmarks, FOLKRNN_CMAP_SEQUENTIAL))
+    if (heatmap(o, "run_probs.png", pt, "Posterior over the tokens at each step",
+                "step (lines: bar tokens fed)", "token", tokens, marks, nmarks,
+                FOLKRNN_CMAP_SEQUENTIAL))
         goto done;
     folkrnn_series *series = calloc((size_t)nl, sizeof *series);
     double *mean = calloc((size_t)nl * (steps / 2 + 1), sizeof *mean);
@@ -503,7 +516,8 @@ static int run_pictures(const struct options *o, const folkrnn_model *m, const f
     po.ylabel = "power";
     po.log_x = po.log_y = 1;
     if (!status && steps >= 4) {
-        if ((rc = folkrnn_svg_lines(out_file(o, path, sizeof path, "run_spectra.svg"), series, nl, &po)))
+        if ((rc = folkrnn_svg_lines(out_file(o, path, sizeof path, "run_spectra.svg"), series, nl,
+                                    &po)))
             status = cli_fail(CMD, path, rc);
         else
             printf("wrote %s\n", path);
@@ -514,7 +528,8 @@ static int run_pictures(const struct options *o, const folkrnn_model *m, const f
     po.xlabel = "step";
     po.ylabel = "bits";
     if (!status) {
-        if ((rc = folkrnn_svg_lines(out_file(o, path, sizeof path, "run_entropy.svg"), &es, 1, &po)))
+        if ((rc =
+                 folkrnn_svg_lines(out_file(o, path, sizeof path, "run_entropy.svg"), &es, 1, &po)))
             status = cli_fail(CMD, path, rc);
         else
             printf("wrote %s\n", path);
@@ -562,9 +577,9 @@ static int analyze_run(const struct options *o, const folkrnn_model *m)
     return status;
 }
 
-/* ---- sweep ---------------------------------------------------------------------------------- */
+/* ---- sweep --------------------------------------------------------------- */
 
-#define CHOOSER_TUNES 10 /* tunes whose spectra choose the units */
+#define CHOOSER_TUNES 10  /* tunes whose spectra choose the units */
 #define SPECTRUM_GRID 256 /* common bins of the chooser tunes' spectra */
 
 static int set_max_len(folkrnn_sampler *s, void *user)
@@ -605,7 +620,8 @@ done:
     return rc;
 }
 
-static int sweep_report(const struct options *o, const folkrnn_sweep_point *res, int nres, int nfrac)
+static int sweep_report(const struct options *o, const folkrnn_sweep_point *res, int nres,
+                        int nfrac)
 {
     char path[4096];
     folkrnn_matrix *table;
@@ -621,14 +637,14 @@ static int sweep_report(const struct options *o, const folkrnn_sweep_point *res,
         printf("%s\t%.3f\t%d\t%d\t%d\t%ld\t%ld\t%.3f\t%.4f\n",
                p->rule == FOLKRNN_SWEEP_TOP ? "period" : "random", p->fraction, p->nunits,
                p->ntunes, p->nended, p->nbars, p->ncorrect, share, per_token);
-        double row[9] = {p->rule, p->fraction, p->nunits, p->ntunes, p->nended, p->nbars,
-                         p->ncorrect, share, per_token};
+        double row[9] = {p->rule,  p->fraction, p->nunits, p->ntunes, p->nended,
+                         p->nbars, p->ncorrect, share,     per_token};
         memcpy(table->data + (size_t)i * table->ld, row, sizeof row);
         if (x && y)
             x[i] = p->fraction, y[i] = share;
     }
-    static const char *cols[9] = {"rule", "fraction", "units", "tunes", "ended", "bars",
-                                  "correct", "share_correct", "loglik_per_token"};
+    static const char *cols[9] = {"rule", "fraction", "units",         "tunes",           "ended",
+                                  "bars", "correct",  "share_correct", "loglik_per_token"};
     int status = CLI_OK;
     if ((rc = folkrnn_csv_save(out_file(o, path, sizeof path, "sweep.csv"), table, cols)))
         status = cli_fail(CMD, path, rc);
@@ -683,8 +699,9 @@ static int analyze_sweep(const struct options *o, const folkrnn_model *m)
         selected += share[u] >= o->threshold;
     if (!rc)
         printf("layer %d: %d of %d units (%.0f%%) have >= %.0f%% of their power at period %g +- %g "
-               "over %d tunes\n", layer, selected, units, 100.0 * selected / units,
-               100 * o->threshold, o->period, o->tol, CHOOSER_TUNES);
+               "over %d tunes\n",
+               layer, selected, units, 100.0 * selected / units, 100 * o->threshold, o->period,
+               o->tol, CHOOSER_TUNES);
     long max_len = o->max_len;
     if (!rc)
         rc = folkrnn_snip_sweep(m, layer, FOLKRNN_SNIP_FORWARD | FOLKRNN_SNIP_RECURRENT, share,
@@ -696,7 +713,7 @@ static int analyze_sweep(const struct options *o, const folkrnn_model *m)
     return status;
 }
 
-/* ---- copies ------------------------------------------------------------------------------------ */
+/* ---- copies -------------------------------------------------------------- */
 
 static int analyze_copies(const struct options *o, const folkrnn_vocab *v)
 {
@@ -718,7 +735,8 @@ static int analyze_copies(const struct options *o, const folkrnn_vocab *v)
     if (!rc)
         rc = folkrnn_corpus_figures(c, ids, n, (int)o->n, counts);
     if (!rc) {
-        printf("%d tunes in %s; figures of %ld tokens:\n", folkrnn_corpus_count(c), o->corpus, o->n);
+        printf("%d tunes in %s; figures of %ld tokens:\n", folkrnn_corpus_count(c), o->corpus,
+               o->n);
         for (int w = 0; w + o->n <= n; w++) {
             printf("%d\t%d\t", w, counts[w]);
             for (int i = 0; i < o->n; i++)
@@ -732,7 +750,7 @@ static int analyze_copies(const struct options *o, const folkrnn_vocab *v)
     return rc ? cli_fail(CMD, "copies", rc) : CLI_OK;
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command --------------------------------------------------------- */
 
 int cmd_analyze(int argc, char **argv)
 {

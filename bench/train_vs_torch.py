@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Training throughput of `folkrnn train` against PyTorch's CPU nn.LSTM on
+the same batches of the same corpus (issue 4's speed goal: at least twice
+PyTorch's tokens per second on the v2 shape).
+
+Both sides train the folk-rnn v2 shape (one-hot input, 3 x 512 LSTM, dropout
+0.5 after every layer, dense softmax, loss = mean over the batch of summed
+NLL, RMSProp lr 0.003) on the same K batches of 64 tunes of equal or
+similar length taken from the length-sorted corpus, with the same number of
+threads.  PyTorch packs the padded batch (pack_padded_sequence), so neither
+side computes padding.  Differences that only favour PyTorch: it has no
+gradient clipping inside the recurrence (Lasagne's grad_clipping has no
+nn.LSTM equivalent) and its dropout masks come from a faster generator.
+
+Tokens per second count predicted tokens (tune tokens + </s>).  PyTorch's
+first batch is a warm-up and not timed; folkrnn's rate covers every batch
+(its first allocates the work space), only its weight initialisation is
+outside the timing.
+
+Usage (from a build folder, Debian's python3-torch installed):
+  /usr/bin/python3 bench/train_vs_torch.py --folkrnn ./folkrnn \\
+      --data ../shared/data/data_v2.txt [--batches 8] [--threads 2]
+Prints one line per side and the ratio.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def read_tunes(path):
+    with open(path) as f:
+        tunes = [t.split() for t in f.read().split('\n\n')]
+    return [t for t in tunes if t]
+
+
+def pick_batches(tunes, nbatches, batch):
+    """nbatches batches of `batch` tunes each, spread evenly over the corpus
+    sorted by length (so short and long tunes are both represented)."""
+    order = sorted(range(len(tunes)), key=lambda i: len(tunes[i]), reverse=True)
+    nchunks = len(order) // batch
+    step = max(1, nchunks // nbatches)
+    return [order[k * step * batch:(k * step + 1) * batch] for k in range(nbatches)]
+
+
+def time_folkrnn(binary, tunes, batches, args):
+    """Train folkrnn one epoch over exactly these batches; its last progress
+    line gives tokens/s over the whole epoch."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, 'data.txt')
+        with open(data, 'w') as f:
+            for b in batches:
+                for i in b:
+                    f.write(' '.join(tunes[i]) + '\n\n')
+        cmd = [binary, 'train', '--data', data, '--out', os.path.join(tmp, 'm.safetensors'),
+               '--epochs', '1', '--valid-fraction', '0', '--threads', str(args.threads),
+               '--layers', str(args.layers), '--units', str(args.units),
+               '--batch', str(args.batch)]
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))
+        proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, env=env)
+        if proc.returncode != 0:
+            sys.exit('folkrnn train failed:\n' + proc.stderr)
+        # Each progress line ends "... X tokens/s ETA ..."; the rate is over
+        # the run so far, so the last line's covers every batch.
+        lines = [l for l in proc.stderr.replace('\r', '\n').split('\n') if 'tokens/s' in l]
+        rates = [float(re.search(r'([0-9.]+) tokens/s', l).group(1)) for l in lines]
+        return rates[-1]
+
+
+def time_torch(tunes, batches, args):
+    import torch
+    import torch.nn as nn
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    vocab = sorted({tok for b in batches for i in b for tok in tunes[i]} | {'<s>', '</s>'})
+    ids = {t: k for k, t in enumerate(vocab)}
+    V = len(vocab)
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(V, args.units, args.layers, dropout=args.dropout,
+                                batch_first=False)
+            self.drop = nn.Dropout(args.dropout)  # after the last layer too, as in folk-rnn
+            self.dense = nn.Linear(args.units, V)
+
+        def forward(self, packed):
+            out, _ = self.lstm(packed)
+            return self.dense(self.drop(out.data))  # only real (packed) positions
+
+    model = Model()
+    opt = torch.optim.RMSprop(model.parameters(), lr=0.003, alpha=0.9, eps=1e-6)
+    nll = nn.CrossEntropyLoss(reduction='sum')
+
+    def make(batch):
+        seqs = sorted(([ids['<s>']] + [ids[t] for t in tunes[i]] + [ids['</s>']] for i in batch),
+                      key=len, reverse=True)
+        lens = [len(s) - 1 for s in seqs]
+        T = lens[0]
+        x = torch.zeros(T, len(seqs), V)
+        y = torch.zeros(T, len(seqs), dtype=torch.long)
+        for b, s in enumerate(seqs):
+            for t in range(lens[b]):
+                x[t, b, s[t]] = 1.0
+                y[t, b] = s[t + 1]
+        return (pack_padded_sequence(x, lens), pack_padded_sequence(y, lens).data,
+                sum(lens), len(seqs))
+
+    prepared = [make(b) for b in batches]
+    tokens = 0
+    start = None
+    for k, (x, y, ntok, B) in enumerate(prepared):
+        if k == 1:
+            start = time.perf_counter()
+        opt.zero_grad()
+        loss = nll(model(x), y) / B
+        loss.backward()
+        opt.step()
+        if k >= 1:
+            tokens += ntok
+    return tokens / (time.perf_counter() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--folkrnn', default='./folkrnn')
+    ap.add_argument('--data', default=os.path.join(os.path.dirname(__file__), '..', '..',
+                                                   'shared', 'data', 'data_v2.txt'))
+    ap.add_argument('--batches', type=int, default=8)
+    ap.add_argument('--batch', type=int, default=64)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--layers', type=int, default=3)
+    ap.add_argument('--units', type=int, default=512)
+    ap.add_argument('--dropout', type=float, default=0.5)
+    ap.add_argument('--only', choices=['folkrnn', 'torch'])
+    args = ap.parse_args()
+    tunes = read_tunes(args.data)
+    batches = pick_batches(tunes, args.batches, args.batch)
+    shape = '%dx%d LSTM, %d batches of %d, %d thread(s)' % (args.layers, args.units,
+                                                             args.batches, args.batch, args.threads)
+    rate_c = rate_t = None
+    if args.only != 'torch':
+        rate_c = time_folkrnn(args.folkrnn, tunes, batches, args)
+        print('folkrnn train  %8.0f tokens/s  (%s)' % (rate_c, shape), flush=True)
+    if args.only != 'folkrnn':
+        import torch
+        rate_t = time_torch(tunes, batches, args)
+        print('torch %-8s %8.0f tokens/s  (%s)' % (torch.__version__, rate_t, shape), flush=True)
+    if rate_c and rate_t:
+        print('ratio folkrnn / torch: %.2f' % (rate_c / rate_t))
+
+
+if __name__ == '__main__':
+    main()

@@ -50,4 +50,8 @@ $folkrnn beam --model "$model" --prime "M:6/8 K:Cmaj" --depth 3 --width 4 --floo
 awk '$2 == "visited" { v = $3 } $2 == "unvisited" { u = $3 }
      END { d = v + u - 1; exit !(v > 0 && d < 1e-9 && d > -1e-9) }' "$dir/beam" ||
     fail "beam: visited + unvisited is not 1"
+$folkrnn beam --model "$model" --prime "M:6/8 K:Cmaj | C D" --along --depth 2 --width 3 \
+    >"$dir/along" || fail "beam --along"
+awk -F'\t' '$1 ~ /^[0-9]/ { n++; d = $3 + $6 - 1; if (d > 1e-9 || d < -1e-9) exit 1 }
+     END { exit n != 6 }' "$dir/along" || fail "beam --along: not 6 steps whose mass adds up to 1"
 exit 0

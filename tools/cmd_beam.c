@@ -7,7 +7,7 @@
 static const char usage_text[] =
     "usage: folkrnn beam [--model PATH] [--prime TOKENS] [--depth N]\n"
     "                    [--width N | --width-fraction F] [--floor P]\n"
-    "                    [--temperature T] [--top N]\n"
+    "                    [--temperature T] [--top N] [--along]\n"
     "\n"
     "Search the next N tokens after <s> and the prime: every node keeps its most\n"
     "probable children (a count, or a fraction of the vocabulary rounded up) and\n"
@@ -23,6 +23,10 @@ static const char usage_text[] =
     "  --floor P           joint probability floor (default 1e-6; 0: none)\n"
     "  --temperature T     softmax temperature (default 1)\n"
     "  --top N             continuations printed (default 20; 0: all)\n"
+    "  --along             instead, search after every prefix of the prime (<s>,\n"
+    "                      <s> + first token, ...) and print one line per step:\n"
+    "                      step, next token of the prime, visited, outside_beam,\n"
+    "                      below_floor, unvisited (Sturm's missing-mass plots)\n"
     "  -h, --help          show this help\n"
     "\n"
     "exit status: 0 done, 1 model or search failed, 2 usage\n";
@@ -31,6 +35,7 @@ struct options {
     const char *model, *prime;
     folkrnn_beam_opts beam;
     long top;
+    int along;
 };
 
 static int parse_option(struct options *o, const char *opt, const char *val)
@@ -64,6 +69,10 @@ static int parse_args(int argc, char **argv, struct options *o)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return 1;
+        if (!strcmp(argv[i], "--along")) {
+            o->along = 1;
+            continue;
+        }
         if (strncmp(argv[i], "--", 2))
             return cli_usage_error("beam", "unexpected argument '%s'", argv[i]), -1;
         if (i + 1 >= argc)
@@ -93,6 +102,25 @@ static void print_beam(const folkrnn_beam *b, const folkrnn_vocab *v, long top)
            "# unvisited %.9g\n", n, visited, outside, below, outside + below);
 }
 
+/* One search after each prefix ctx[0..i) of the prime, i = 0..n. */
+static int print_along(const folkrnn_model *m, const folkrnn_vocab *v, const int *ctx, int n,
+                       const folkrnn_beam_opts *opts)
+{
+    printf("# step\tnext\tvisited\toutside_beam\tbelow_floor\tunvisited\n");
+    for (int i = 0; i <= n; i++) {
+        folkrnn_beam *b;
+        double visited, outside, below;
+        int rc = folkrnn_beam_search(m, ctx, i, opts, &b);
+        if (rc < 0)
+            return cli_fail("beam", "search", rc);
+        folkrnn_beam_mass(b, &visited, &outside, &below);
+        printf("%d\t%s\t%.9g\t%.9g\t%.9g\t%.9g\n", i, i < n ? folkrnn_vocab_token(v, ctx[i]) : "-",
+               visited, outside, below, outside + below);
+        folkrnn_beam_free(b);
+    }
+    return CLI_OK;
+}
+
 int cmd_beam(int argc, char **argv)
 {
     struct options o = {.top = 20};
@@ -115,6 +143,12 @@ int cmd_beam(int argc, char **argv)
     }
     if (o.prime && compose_parse("beam", "--prime", v, o.prime, 0, &ctx, &nctx) < 0)
         goto done;
+    if (o.along) {
+        status = print_along(m, v, ctx, nctx, &o.beam);
+        if (status == CLI_OK && fflush(stdout) != 0)
+            status = CLI_FAIL;
+        goto done;
+    }
     if ((rc = folkrnn_beam_search(m, ctx, nctx, &o.beam, &b)) < 0) {
         cli_fail("beam", "search", rc);
         goto done;

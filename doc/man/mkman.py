@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """mkman.py -- generate libfolkrnn's man pages from the header comments.
 
-    /usr/bin/python3 doc/man/mkman.py [--check] [SRCDIR]
+    /usr/bin/python3 doc/man/mkman.py [--check] [--folkrnn BUILT_FOLKRNN] [SRCDIR]
 
-reads SRCDIR/include/folkrnn.h (the header is the manual) and
-SRCDIR/tools/folkrnn.c (the command's subcommand table) and writes into
+reads SRCDIR/include/folkrnn.h (the header is the manual),
+SRCDIR/tools/folkrnn.c (the command's subcommand table) and, when the built
+command is given, each subcommand's --help text, and writes into
 SRCDIR/doc/man/ (or, with --check, into a temporary folder, then compares
 with the committed pages and exits 1 listing what differs):
 
-  folkrnn.1          the command: synopsis, subcommands, environment, exit codes
+  folkrnn.1          the command: synopsis, subcommands and their options,
+                     environment, exit codes (only with --folkrnn)
   folkrnn.3          the library: the header's conventions, every function by section
   FUNCTION.3         one page per FOLKRNN_API function: its prototype(s), the
                      types and constants it mentions, the comment above it
@@ -22,6 +24,7 @@ files, so a re-run on unchanged sources rewrites identical bytes.
 """
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -277,7 +280,8 @@ def library_page(header, status_src):
     return "\n".join(lines) + "\n"
 
 
-def command_page(version, subcommands):
+def command_page(version, subcommands, helps):
+    """folkrnn.1; helps: {command: its --help text}."""
     lines = th("folkrnn", "1", version)
     lines += [".SH NAME", "folkrnn \\- run, inspect and take apart folk\\-rnn music models",
               ".SH SYNOPSIS", ".B folkrnn", ".I COMMAND", "[\\fIOPTIONS\\fP] ...", ".br",
@@ -289,6 +293,10 @@ def command_page(version, subcommands):
               ".SH COMMANDS"]
     for name, summary in subcommands:
         lines += [".TP", ".B %s" % name, roff(summary[:1].upper() + summary[1:]) + "."]
+    lines += [".SH OPTIONS", "Each command's own description, as \\fBfolkrnn\\fP "
+              "\\fICOMMAND\\fP \\fB\\-\\-help\\fP prints it."]
+    for name, _ in subcommands:
+        lines += [".SS %s" % name, ".nf", roff(helps[name].rstrip("\n")), ".fi"]
     lines += [".SH MODEL",
               "Commands that need a model take it from \\fB\\-\\-model\\fP \\fIPATH\\fP, "
               "else from \\fB$FOLKRNN_MODEL\\fP, else the installed default model "
@@ -305,6 +313,14 @@ def command_page(version, subcommands):
     return "\n".join(lines) + "\n"
 
 
+def read_helps(folkrnn, subcommands):
+    """{command: output of FOLKRNN COMMAND --help}."""
+    env = dict(os.environ, LC_ALL="C")
+    return {name: subprocess.run([folkrnn, name, "--help"], env=env, check=True,
+                                 stdout=subprocess.PIPE, universal_newlines=True).stdout
+            for name, _ in subcommands}
+
+
 def read_subcommands(path):
     text = open(path).read()
     return re.findall(r'\{\s*"([^"]+)"\s*,\s*cmd_\w+\s*,\s*"((?:[^"\\]|\\.)*)"\s*\}', text)
@@ -314,15 +330,17 @@ def read_subcommands(path):
 # Main
 # ---------------------------------------------------------------------------
 
-def generate(srcdir):
-    """{file name: contents} of every generated file."""
+def generate(srcdir, folkrnn):
+    """{file name: contents} of every generated file; folkrnn.1 only when
+    the built folkrnn command is given (its --help texts go in)."""
     text = open(os.path.join(srcdir, "include", "folkrnn.h")).read()
     header = Header(text)
     status = re.search(r"enum folkrnn_status \{.*?\};", text, re.S).group(0)
-    files = {"folkrnn.3": library_page(header, status),
-             "folkrnn.1": command_page(header.version,
-                                       read_subcommands(os.path.join(srcdir, "tools",
-                                                                     "folkrnn.c")))}
+    files = {"folkrnn.3": library_page(header, status)}
+    if folkrnn:
+        subcommands = read_subcommands(os.path.join(srcdir, "tools", "folkrnn.c"))
+        files["folkrnn.1"] = command_page(header.version, subcommands,
+                                          read_helps(folkrnn, subcommands))
     for group in header.groups():
         for name in group:
             files[name + ".3"] = function_page(header, group, name)
@@ -334,12 +352,19 @@ def generate(srcdir):
 
 
 def main(argv):
-    check = "--check" in argv
-    args = [a for a in argv[1:] if a != "--check"]
+    args = argv[1:]
+    check = "--check" in args
+    folkrnn = args[args.index("--folkrnn") + 1] if "--folkrnn" in args else None
+    args = [a for i, a in enumerate(args)
+            if a not in ("--check", "--folkrnn") and (i == 0 or args[i - 1] != "--folkrnn")]
     srcdir = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                "..", "..")
     mandir = os.path.join(srcdir, "doc", "man")
-    files = generate(srcdir)
+    files = generate(srcdir, folkrnn)
+    if not folkrnn:
+        print("mkman: no --folkrnn PATH: folkrnn.1 left as it is")
+        if os.path.exists(os.path.join(mandir, "folkrnn.1")):
+            files["folkrnn.1"] = open(os.path.join(mandir, "folkrnn.1")).read()
     if check:
         stale = [n for n, body in sorted(files.items())
                  if not os.path.exists(os.path.join(mandir, n))
@@ -352,8 +377,8 @@ def main(argv):
         for n in extra:
             print("mkman: doc/man/%s belongs to no public function" % n)
         if stale or extra:
-            print("mkman: run /usr/bin/python3 doc/man/mkman.py (or make man-pages) and "
-                  "commit doc/man")
+            print("mkman: run 'make man-pages' in the build folder (python3 doc/man/mkman.py "
+                  "--folkrnn BUILT_FOLKRNN SRCDIR) and commit doc/man")
             return 1
         return 0
     for n in sorted(os.listdir(mandir)):

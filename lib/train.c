@@ -598,7 +598,7 @@ static int write_provenance(folkrnn_trainer *t)
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return fr_oom("metadata", 4096);
-    fputs("{\"recipe\":\"folk-rnn config5\"", f);
+    fputs("{\"defaults\":\"folk-rnn config5\"", f);
     for (int o = 0; o < NOPTIONS; o++)
         if (!is_run_option(o)) {
             fprintf(f, ",\"%s\":", specs[o].name);
@@ -631,7 +631,7 @@ static int write_provenance(folkrnn_trainer *t)
     if (rc == FOLKRNN_OK)
         rc = set_meta_f(m, "training.epochs", "%d", t->epoch);
     if (rc == FOLKRNN_OK)
-        rc = set_meta_f(m, "training.learning_rate", "%.9g", (double)t->learning_rate);
+        rc = set_meta_f(m, "training.learning_rate", "%.7g", (double)t->learning_rate);
     if (rc == FOLKRNN_OK)
         rc = set_meta_f(m, "training.wall_seconds", "%.1f", elapsed(t));
     return rc;

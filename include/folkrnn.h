@@ -955,7 +955,9 @@ FOLKRNN_API void folkrnn_trainer_free(folkrnn_trainer *t);
 /* Set a numeric option.  Architecture options (CELL, LAYERS, UNITS,
    FORGET_BIAS) cannot change once the trainer has a model, and data options
    (VALID_FRACTION, SPLIT_SEED, MAX_TUNE_TOKENS, BATCH_SIZE) once data is
-   set.  Errors: FOLKRNN_E_INVALID (NULL, unknown option, value outside its
+   set; after folkrnn_trainer_resume only EPOCHS, THREADS, MAX_POSITIONS and
+   the checkpoint intervals may change (the recipe is the checkpoint's).
+   Errors: FOLKRNN_E_INVALID (NULL, unknown option, value outside its
    domain, or too late, each named in the message). */
 FOLKRNN_API int folkrnn_trainer_set(folkrnn_trainer *t, int option, double value);
 

@@ -147,6 +147,10 @@ FOLKRNN_API int folkrnn_trainer_set(folkrnn_trainer *t, int option, double value
                         s->name);
     if ((s->flags & OPT_DATA) && t->have_data && value != t->opt[option])
         return fr_error(FOLKRNN_E_INVALID, "%s cannot change: the data is set already", s->name);
+    if (t->resume_sha256[0] && !is_run_option(option) && option != FOLKRNN_TRAIN_EPOCHS &&
+        value != folkrnn_trainer_get(t, option))
+        return fr_error(FOLKRNN_E_INVALID, "%s cannot change when resuming (the recipe is the "
+                        "checkpoint's)", s->name);
     t->opt[option] = value;
     if (option == FOLKRNN_TRAIN_LEARNING_RATE)
         t->learning_rate = (float)value;

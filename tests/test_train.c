@@ -495,6 +495,8 @@ START_TEST(test_resume_is_exact)
     folkrnn_trainer_free(cut); /* as if killed: the last checkpoint is at batch 15 */
 
     folkrnn_trainer *resumed = resume_trainer(text, ck_cut, ck_cut);
+    ck_assert_int_eq(folkrnn_trainer_set(resumed, FOLKRNN_TRAIN_DROPOUT, 0.1), FOLKRNN_E_INVALID);
+    ck_assert_ok(folkrnn_trainer_set(resumed, FOLKRNN_TRAIN_DROPOUT, 0.5)); /* unchanged: fine */
     ck_assert_int_eq(folkrnn_trainer_epochs_done(resumed), 1);
     ck_assert_ok(folkrnn_trainer_run(resumed));
     assert_same_weights(folkrnn_trainer_model(full), folkrnn_trainer_model(resumed));

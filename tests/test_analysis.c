@@ -169,6 +169,7 @@ START_TEST(test_matrix_basics)
     ck_assert(t->rows == 3 && t->cols == 2 && AT(t, 2, 1) == 6.0);
     ck_assert_int_eq(folkrnn_matrix_add(a, t, 1.0), FOLKRNN_E_SHAPE);
     ck_assert(strstr(folkrnn_errmsg(), "2 x 3") && strstr(folkrnn_errmsg(), "3 x 2"));
+    folkrnn_matrix_free(t);
     ck_assert_ok(folkrnn_matrix_add(a, a, 1.0));
     ck_assert(AT(a, 1, 2) == 12.0);
     float fdata[4] = {0.5f, -1.5f, 2.25f, 8.0f};
@@ -544,7 +545,9 @@ START_TEST(test_pca_and_project)
     folkrnn_matrix_free(comp);
     ck_assert_ok(folkrnn_pca(x, 1, &comp, NULL, NULL, NULL));
     ck_assert(comp->cols == 1);
+    folkrnn_matrix_free(comp);
     ck_assert_int_eq(folkrnn_pca(x, 4, &comp, NULL, NULL, NULL), FOLKRNN_E_RANGE);
+    ck_assert_ptr_null(comp);
     /* hand projection without centring, and a shape error */
     double d[6] = {1, 0, 0, 1, 1, -1}; /* 3 x 2 */
     folkrnn_matrix *dirs;

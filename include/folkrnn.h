@@ -110,6 +110,14 @@ FOLKRNN_API int folkrnn_model_load(const char *path, folkrnn_model **out);
    the call returns).  Same errors but FOLKRNN_E_IO. */
 FOLKRNN_API int folkrnn_model_load_buffer(const void *data, size_t size, folkrnn_model **out);
 
+/* Where the default model is: $FOLKRNN_MODEL when set and not empty, else
+   the model installed with the library ($(pkgdatadir)/default.safetensors.gz
+   of the prefix it was configured for).  The file may not exist (an
+   uninstalled build).  Borrowed: a static string or the environment's;
+   valid until the environment changes.  Never NULL.  Thread-safe as long
+   as no thread changes the environment. */
+FOLKRNN_API const char *folkrnn_default_model_path(void);
+
 /* Save as safetensors (doc/format.md); gzip-compressed when path ends in
    ".gz".  The file is written to a temporary name beside path and renamed
    over it, so an existing file is either replaced whole or left intact.
@@ -1147,7 +1155,7 @@ FOLKRNN_API int folkrnn_matrix_view(double *data, int rows, int cols, int ld,
 
 /* A view of the block of a starting at row r0, column c0, rows x cols
    (e.g. gate k of a whole-layer W_IN: c0 = k * units).  a must outlive the
-   view.  Errors: FOLKRNN_E_INVALID (NULL, a count < 1), FOLKRNN_E_RANGE
+   view, and writes through the view change a.  Errors: FOLKRNN_E_INVALID (NULL, a count < 1), FOLKRNN_E_RANGE
    (block outside a), FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_matrix_block(const folkrnn_matrix *a, int r0, int c0, int rows,
                                      int cols, folkrnn_matrix **out);

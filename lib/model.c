@@ -354,6 +354,16 @@ FOLKRNN_API int folkrnn_model_load(const char *path, folkrnn_model **out)
     return rc;
 }
 
+#ifndef FOLKRNN_MODELDIR
+#define FOLKRNN_MODELDIR "."
+#endif
+
+FOLKRNN_API const char *folkrnn_default_model_path(void)
+{
+    const char *env = getenv("FOLKRNN_MODEL");
+    return env && *env ? env : FOLKRNN_MODELDIR "/default.safetensors.gz";
+}
+
 FOLKRNN_API int folkrnn_model_save(const folkrnn_model *m, const char *path)
 {
     if (!m || !path)

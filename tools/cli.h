@@ -18,7 +18,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
    $FOLKRNN_MODEL, else the installed default model.  Never NULL. */
 const char *cli_model_path(const char *explicit_path);
 /* Load the model at cli_model_path(explicit_path); on failure print the
-   error and return NULL. */
+   error (saying so plainly when no model was given and none is installed)
+   and return NULL. */
 folkrnn_model *cli_load_model(const char *cmd, const char *explicit_path);
 
 /* Subcommands: each takes argv after the subcommand name (argv[0] is the

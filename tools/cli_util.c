@@ -5,13 +5,9 @@
 #include <unistd.h>
 #include "cli.h"
 
-#ifndef FOLKRNN_MODELDIR
-#define FOLKRNN_MODELDIR "."
-#endif
 #ifndef FOLKRNN_SRCMODELDIR
 #define FOLKRNN_SRCMODELDIR "models"
 #endif
-#define DEFAULT_MODEL_NAME "default.safetensors.gz"
 
 int cli_fail(const char *cmd, const char *what, int status)
 {
@@ -35,20 +31,23 @@ const char *cli_model_path(const char *explicit_path)
 {
     if (explicit_path)
         return explicit_path;
-    const char *env = getenv("FOLKRNN_MODEL");
-    if (env && *env)
-        return env;
-    /* Installed default first; an uninstalled build falls back to the
+    /* The library's default first; an uninstalled build falls back to the
        source tree's copy so the command works straight after make. */
-    static const char installed[] = FOLKRNN_MODELDIR "/" DEFAULT_MODEL_NAME;
-    if (access(installed, R_OK) == 0)
-        return installed;
-    return FOLKRNN_SRCMODELDIR "/" DEFAULT_MODEL_NAME;
+    const char *path = folkrnn_default_model_path();
+    if (access(path, R_OK) == 0 || getenv("FOLKRNN_MODEL"))
+        return path;
+    return FOLKRNN_SRCMODELDIR "/default.safetensors.gz";
 }
 
 folkrnn_model *cli_load_model(const char *cmd, const char *explicit_path)
 {
     const char *path = cli_model_path(explicit_path);
+    const char *env = getenv("FOLKRNN_MODEL");
+    if (!explicit_path && !(env && *env) && access(path, R_OK) != 0) {
+        fprintf(stderr, "folkrnn %s: no model: no --model given, FOLKRNN_MODEL is not set, and "
+                        "no default model is installed (looked for %s)\n", cmd, path);
+        return NULL;
+    }
     folkrnn_model *m = NULL;
     int rc = folkrnn_model_load(path, &m);
     if (rc < 0) {

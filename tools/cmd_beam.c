@@ -131,7 +131,7 @@ int cmd_beam(int argc, char **argv)
             fputs(usage_text, stdout);
         return rc > 0 ? CLI_OK : CLI_USAGE;
     }
-    folkrnn_model *m = compose_load_model("beam", o.model);
+    folkrnn_model *m = cli_load_model("beam", o.model);
     folkrnn_vocab *v = NULL;
     folkrnn_beam *b = NULL;
     int *ctx = NULL, nctx = 0, status = CLI_FAIL;

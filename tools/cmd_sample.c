@@ -290,7 +290,7 @@ int cmd_sample(int argc, char **argv)
             fputs(usage_text, stdout);
         return rc > 0 ? CLI_OK : CLI_USAGE;
     }
-    folkrnn_model *m = compose_load_model("sample", o.model);
+    folkrnn_model *m = cli_load_model("sample", o.model);
     folkrnn_vocab *v = NULL;
     folkrnn_sampler *s = NULL;
     folkrnn_tunes *t = NULL;

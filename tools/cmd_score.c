@@ -88,7 +88,7 @@ int cmd_score(int argc, char **argv)
             fputs(usage_text, stdout);
         return rc > 0 ? CLI_OK : CLI_USAGE;
     }
-    folkrnn_model *m = compose_load_model("score", o.model);
+    folkrnn_model *m = cli_load_model("score", o.model);
     folkrnn_vocab *v = NULL;
     folkrnn_state *s = NULL;
     int *tokens = NULL, *lengths = NULL, ntunes = 0, status = CLI_FAIL;

@@ -5,18 +5,6 @@
 #include <unistd.h>
 #include "compose_cli.h"
 
-folkrnn_model *compose_load_model(const char *cmd, const char *path)
-{
-    const char *env = getenv("FOLKRNN_MODEL");
-    const char *resolved = cli_model_path(path);
-    if (!path && !(env && *env) && access(resolved, R_OK) != 0) {
-        fprintf(stderr, "folkrnn %s: no model: no --model given, FOLKRNN_MODEL is not set, and "
-                        "no default model is installed yet (looked for %s)\n", cmd, resolved);
-        return NULL;
-    }
-    return cli_load_model(cmd, path);
-}
-
 int compose_double(const char *cmd, const char *opt, const char *text, double lo, double hi,
                    double *out)
 {

@@ -1,15 +1,9 @@
-/* compose_cli.h -- what folkrnn sample, score and beam share: the model
-   (with a clear word when no default model is installed), numbers from
+/* compose_cli.h -- what folkrnn sample, score and beam share: numbers from
    options, token text to ids, and tunes read from a file. */
 #ifndef FOLKRNN_COMPOSE_CLI_H
 #define FOLKRNN_COMPOSE_CLI_H
 
 #include "cli.h"
-
-/* The model of --model PATH (NULL: $FOLKRNN_MODEL, else the default); when
-   neither is given and no default model is installed, says so.  Prints the
-   error and returns NULL on failure. */
-folkrnn_model *compose_load_model(const char *cmd, const char *path);
 
 /* Strict number parsing of an option's value: 0 on success, -1 (after
    printing a usage error naming opt) when text is not a number in range. */

@@ -250,6 +250,56 @@ START_TEST(test_clipping_gru)
 }
 END_TEST
 
+/* Clipped gradients equal those of an independent numpy implementation of
+   Lasagne's grad_clipping (tests/train_ref.py). */
+static void clipping_reference(int cell)
+{
+    FILE *f = fopen(fixture_path("train_clip_ref.txt"), "r");
+    ck_assert_msg(f != NULL, "missing fixture train_clip_ref.txt");
+    const char *want_cell = cell == FOLKRNN_CELL_LSTM ? "lstm" : "gru";
+    char line[256], name[32];
+    double ref_loss = NAN;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "cell %31s %lf", name, &ref_loss) == 2 && !strcmp(name, want_cell))
+            break;
+    ck_assert_msg(!isnan(ref_loss), "no %s section in the fixture", want_cell);
+    folkrnn_model *m = tiny_model(cell, 5, 11);
+    folkrnn_model *grad = zero_clone(m);
+    double loss = tiny_loss(m, 0.0, 0.05, grad);
+    ck_assert_msg(fabs(loss - ref_loss) < 1e-5 * ref_loss, "loss %.8f, numpy %.8f", loss, ref_loss);
+    static const int params[] = {FOLKRNN_P_W_IN, FOLKRNN_P_W_HID, FOLKRNN_P_B};
+    for (int k = 0; k < 8; k++) {
+        int layer = k < 6 ? k / 3 : 0, which = k < 6 ? params[k % 3] : FOLKRNN_P_DENSE_W + k - 6;
+        const float *g;
+        int rows, cols, ld, count;
+        ck_assert_ok(folkrnn_model_param_const(grad, layer, which, &g, &rows, &cols, &ld));
+        ck_assert_int_eq(fscanf(f, "%31s %d", name, &count), 2);
+        ck_assert_int_eq(count, rows * cols);
+        for (int i = 0; i < count; i++) {
+            double want;
+            ck_assert_int_eq(fscanf(f, "%lf", &want), 1);
+            double got = g[(i / cols) * ld + i % cols];
+            ck_assert_msg(fabs(got - want) <= 1e-5 + 1e-4 * fabs(want),
+                          "%s %s[%d]: %.8g, numpy %.8g", want_cell, name, i, got, want);
+        }
+    }
+    fclose(f);
+    folkrnn_model_free(grad);
+    folkrnn_model_free(m);
+}
+
+START_TEST(test_clipping_reference_lstm)
+{
+    clipping_reference(FOLKRNN_CELL_LSTM);
+}
+END_TEST
+
+START_TEST(test_clipping_reference_gru)
+{
+    clipping_reference(FOLKRNN_CELL_GRU);
+}
+END_TEST
+
 /* ---- data ------------------------------------------------------------------------ */
 
 /* The status of setting text as data, and the message. */
@@ -632,6 +682,8 @@ Suite *train_suite(void)
     tcase_add_test(tc, test_forward_gru);
     tcase_add_test(tc, test_clipping_lstm);
     tcase_add_test(tc, test_clipping_gru);
+    tcase_add_test(tc, test_clipping_reference_lstm);
+    tcase_add_test(tc, test_clipping_reference_gru);
     suite_add_tcase(s, tc);
     tc = tcase_create("data");
     tcase_add_test(tc, test_data_errors);

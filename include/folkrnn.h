@@ -919,7 +919,11 @@ FOLKRNN_API void folkrnn_beam_free(folkrnn_beam *b);
    The loss of a batch is the mean over its tunes of each tune's summed
    negative log-likelihood (natural log) of its tokens and </s>, the input
    being <s> and the tokens.  Reported losses "per token" are the summed NLL
-   divided by the number of predicted tokens. */
+   divided by the number of predicted tokens.
+
+   Threads: a trainer is used by one thread at a time; trainers in different
+   threads are independent (but share OpenBLAS's thread setting, see
+   FOLKRNN_TRAIN_THREADS).  folkrnn_model_loss_grad only reads m. */
 
 typedef struct folkrnn_trainer folkrnn_trainer;
 
@@ -940,7 +944,10 @@ enum folkrnn_train_option {
     FOLKRNN_TRAIN_FORGET_BIAS,       /* initial LSTM forget-gate bias [5] */
     FOLKRNN_TRAIN_SEED,              /* seed of initialisation, batch order, dropout,
                                         an integer in [0, 2^53) [1] */
-    FOLKRNN_TRAIN_THREADS,           /* BLAS threads, 0 = leave as they are [0] */
+    FOLKRNN_TRAIN_THREADS,           /* BLAS threads, 0 = leave as they are [0]; with
+                                        OpenBLAS this sets its process-wide thread
+                                        count during folkrnn_trainer_run and restores
+                                        it afterwards */
     FOLKRNN_TRAIN_VALID_FRACTION,    /* share of tunes held out for validation [0.05] */
     FOLKRNN_TRAIN_SPLIT_SEED,        /* numpy RandomState seed of the split [42] */
     FOLKRNN_TRAIN_MAX_TUNE_TOKENS,   /* leave out longer tunes, 0 = keep all [0] */

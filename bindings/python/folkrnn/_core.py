@@ -78,12 +78,18 @@ def _close_quietly(obj):
 
 def default_model_path():
     """The model folkrnn.Model() loads, found like the folkrnn command does:
-    $FOLKRNN_MODEL, else default.safetensors.gz in the installed package data
-    folder ($prefix/share/libfolkrnn), the prefix being the one the loaded
-    libfolkrnn was installed under."""
+    $FOLKRNN_MODEL, else folkrnn_default_model_path() (the installed
+    default.safetensors.gz), else default.safetensors.gz in the package data
+    folder ($prefix/share/libfolkrnn) of the prefix the loaded libfolkrnn
+    lives under."""
     env = os.environ.get("FOLKRNN_MODEL")
     if env:
         return env
+    if _lib.has("folkrnn_default_model_path"):
+        configured = _lib.fn("folkrnn_default_model_path")().decode()
+        if os.path.exists(configured):
+            return configured
+    # A relocated install (e.g. make install DESTDIR=...): look beside the library.
     libpath = _lib.library_path()
     if libpath:
         # $prefix/lib/libfolkrnn.so.0, or $prefix/lib/<multiarch>/..., or lib64

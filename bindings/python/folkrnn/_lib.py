@@ -84,6 +84,7 @@ PROTOTYPES = {
     "folkrnn_model_load": (c_int, [c_char_p, _p(_model)]),
     "folkrnn_model_load_buffer": (c_int, [c_char_p, c_size_t, _p(_model)]),
     "folkrnn_model_save": (c_int, [_model, c_char_p]),
+    "folkrnn_default_model_path": (c_char_p, []),
     "folkrnn_model_new": (c_int, [c_int, c_int, _p(c_int), c_int, _p(c_char_p), c_int,
                                   _p(_model)]),
     "folkrnn_model_clone": (c_int, [_model, _p(_model)]),

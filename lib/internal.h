@@ -5,7 +5,7 @@
      model layout ... struct folkrnn_model, fr_model_alloc  (model.c)
      files .......... fr_read_file, fr_gunzip, fr_write_atomic (fileio.c)
      loaders ........ fr_load_pickle, fr_load_safetensors, fr_save_safetensors
-     kernels ........ fr_sigmoid, fr_softmax, fr_matmul_acc (kernels.c) */
+     kernels ........ fr_softmax, fr_matmul_acc, fr_lstm_*, fr_gru_* (kernels.c) */
 #ifndef FOLKRNN_INTERNAL_H
 #define FOLKRNN_INTERNAL_H
 
@@ -34,7 +34,9 @@ int fr_cell_ngates(int cell);
 
 /* One recurrent layer.  The gates are packed side by side so that a layer
    step is one product per side: gate k occupies columns [k*units, (k+1)*units)
-   of W_in, W_hid and b.  All pointers point into the model's storage. */
+   of W_in, W_hid and b.  All pointers point into the model's storage, and
+   W_hid follows W_in there, so W_in read as (in+units, ngates*units) is
+   [W_in; W_hid] and [x h] times it is the whole layer's product. */
 struct fr_layer {
     int in;          /* input width: input_size for layer 0, units of layer-1 otherwise */
     int units;       /* hidden units */
@@ -124,11 +126,23 @@ int fr_save_safetensors(const struct folkrnn_model *m, unsigned char **data, siz
 
 /* ---- kernels (kernels.c) ------------------------------------------------ */
 
-float fr_sigmoid(float x);
 /* In place: p[i] = exp(x[i] - max) / sum over n values, computed in double. */
 void fr_softmax(float *x, int n);
 /* Y (rows, n; ld ldy) += X (rows, k; ld ldx) . W (k, n; ld ldw), through CBLAS. */
 void fr_matmul_acc(int rows, int k, int n, const float *X, int ldx, const float *W, int ldw,
                    float *Y, int ldy);
+
+/* Cell arithmetic of one stream, U units, vectorised; sig and tanh are
+   within about 1e-7 of libm's.  LSTM: pre (4U) = x W_in + h W_hid + b turned
+   into the gates i, f, g, o in place; c (U) = f*c_prev + i*g; h (U) =
+   o*tanh(c).  GRU: pre_in (3U) = x W_in + b and pre_hid (3U) = h W_hid;
+   r, u = sig(pre_in + pre_hid) in place over the first 2U; the candidate
+   g = tanh(pre_in_g + r*pre_hid_g) in place; h = (1-u)*h_prev + u*g. */
+void fr_lstm_gates(float *pre, int U);
+void fr_lstm_cell(const float *gates, const float *c_prev, float *c, int U);
+void fr_lstm_hidden(const float *o, const float *c, float *h, int U);
+void fr_gru_gates(float *pre_in, const float *pre_hid, int U);
+void fr_gru_candidate(float *pre_in, const float *pre_hid, int U);
+void fr_gru_hidden(const float *u, const float *g, const float *h_prev, float *h, int U);
 
 #endif /* FOLKRNN_INTERNAL_H */

@@ -3,12 +3,15 @@
 
    One step, for every layer l (x = the token's embedding row for l = 0,
    else h of layer l-1), row-vector convention as in folk-rnn's Lasagne:
-     pre_in  = x W_in + b          (B, G*U)   one product for all gates
-     pre_hid = h_prev W_hid        (B, G*U)
-   LSTM:  i = sig(pre_i)  f = sig(pre_f)  g = tanh(pre_g)  o = sig(pre_o)
+   LSTM:  pre = [x h_prev] [W_in; W_hid] + b   (B, 4U)  one product per layer
+          i = sig(pre_i)  f = sig(pre_f)  g = tanh(pre_g)  o = sig(pre_o)
           c = f*c_prev + i*g       h = o*tanh(c)
-   GRU:   r = sig(pre_r)  u = sig(pre_u)
-          g = tanh(pre_in_g + r*pre_hid_g)     h = (1-u)*h_prev + u*g
+   GRU:   pre = x W_in + b, pre_hid = h_prev W_hid   (B, 3U) each, apart
+          because the candidate needs r*(h W_hid_g)
+          r = sig(pre_r + pre_hid_r)  u = sig(pre_u + pre_hid_u)
+          g = tanh(pre_g + r*pre_hid_g)     h = (1-u)*h_prev + u*g
+   A one-hot first layer gathers the token's row of W_in instead of
+   multiplying by the identity.
    then logits = h_last W + b and probs = softmax(logits).
    New h and c go to scratch buffers that replace the old ones only when the
    whole step succeeded, so a hook that aborts leaves the state untouched. */
@@ -32,8 +35,9 @@ struct folkrnn_state {
     float **h, **c;      /* [num_layers] (B, units): the committed state; c NULL for GRU */
     float **h_new, **c_new; /* [num_layers] (B, units): the step in progress */
     float *x0;           /* (B, input_size): first-layer inputs for dense or weighted input */
-    float *pre_in;       /* (B, G*max_units): x W_in + b */
-    float *pre_hid;      /* (B, G*max_units): h_prev W_hid */
+    float *xh;           /* (B, max of in+units): [x h_prev] of the layer in progress; LSTM */
+    float *pre;          /* (B, G*max_units): gate pre-activations, then the gates */
+    float *pre_hid;      /* (B, G*max_units): h_prev W_hid; GRU only, NULL for LSTM */
     float *logits;       /* (B, V): logits of the last committed step */
     float *logits_new;   /* (B, V): logits of the step in progress */
     float *probs;        /* (B, V): probabilities of the step in progress */
@@ -52,6 +56,16 @@ static int max_units(const struct folkrnn_model *m)
         if (m->layers[l].units > u)
             u = m->layers[l].units;
     return u;
+}
+
+/* The widest [x h] row of any layer. */
+static int max_xh(const struct folkrnn_model *m)
+{
+    int w = 0;
+    for (int l = 0; l < m->num_layers; l++)
+        if (m->layers[l].in + m->layers[l].units > w)
+            w = m->layers[l].in + m->layers[l].units;
+    return w;
 }
 
 /* calloc of n floats, counting the bytes for the failure message. */
@@ -78,7 +92,8 @@ FOLKRNN_API void folkrnn_state_free(folkrnn_state *s)
     free_layer_buffers(s->h_new, L);
     free_layer_buffers(s->c_new, L);
     free(s->x0);
-    free(s->pre_in);
+    free(s->xh);
+    free(s->pre);
     free(s->pre_hid);
     free(s->logits);
     free(s->logits_new);
@@ -113,12 +128,16 @@ static int alloc_buffers(struct folkrnn_state *s)
     size_t gates = B * (size_t)m->ngates * (size_t)max_units(m);
     size_t V = (size_t)m->vocab_size;
     s->x0 = alloc_floats(B * (size_t)m->input_size, &total);
-    s->pre_in = alloc_floats(gates, &total);
-    s->pre_hid = alloc_floats(gates, &total);
+    s->pre = alloc_floats(gates, &total);
+    if (lstm)
+        s->xh = alloc_floats(B * (size_t)max_xh(m), &total);
+    else
+        s->pre_hid = alloc_floats(gates, &total);
     s->logits = alloc_floats(B * V, &total);
     s->logits_new = alloc_floats(B * V, &total);
     s->probs = alloc_floats(B * V, &total);
-    if (!s->x0 || !s->pre_in || !s->pre_hid || !s->logits || !s->logits_new || !s->probs)
+    if (!s->x0 || !s->pre || !(lstm ? s->xh : s->pre_hid) || !s->logits || !s->logits_new ||
+        !s->probs)
         return fr_oom("state buffers", total);
     return FOLKRNN_OK;
 }
@@ -271,61 +290,45 @@ static int run_hooks(const struct site *at, int point, float *values, int n)
 
 /* ---- one layer of one stream ------------------------------------------------- */
 
-static void sigmoid_block(float *y, const float *a, const float *b, int n)
+/* LSTM cell for one stream: gates (4U) holds the pre-activations and is
+   turned into i, f, g, o in place. */
+static int lstm_stream(const struct site *at, int U, float *gates, const float *c_prev, float *c,
+                       float *h)
 {
-    for (int j = 0; j < n; j++)
-        y[j] = fr_sigmoid(a[j] + b[j]);
-}
-
-/* LSTM cell for one stream.  pre_in/pre_hid are (4U) rows, turned into the
-   activated gates in place (pre_in). */
-static int lstm_stream(const struct site *at, int U, float *pre_in, const float *pre_hid,
-                       const float *c_prev, float *c, float *h)
-{
-    float *i = pre_in, *f = pre_in + U, *g = pre_in + 2 * U, *o = pre_in + 3 * U;
-    sigmoid_block(i, i, pre_hid, U);
-    sigmoid_block(f, f, pre_hid + U, U);
-    for (int j = 0; j < U; j++)
-        g[j] = tanhf(g[j] + pre_hid[2 * U + j]);
-    sigmoid_block(o, o, pre_hid + 3 * U, U);
-    int rc = run_hooks(at, FOLKRNN_HOOK_INGATE, i, U);
+    fr_lstm_gates(gates, U);
+    int rc = run_hooks(at, FOLKRNN_HOOK_INGATE, gates, U);
     if (!rc)
-        rc = run_hooks(at, FOLKRNN_HOOK_FORGETGATE, f, U);
+        rc = run_hooks(at, FOLKRNN_HOOK_FORGETGATE, gates + U, U);
     if (!rc)
-        rc = run_hooks(at, FOLKRNN_HOOK_CELLGATE, g, U);
+        rc = run_hooks(at, FOLKRNN_HOOK_CELLGATE, gates + 2 * U, U);
     if (!rc)
-        rc = run_hooks(at, FOLKRNN_HOOK_OUTGATE, o, U);
+        rc = run_hooks(at, FOLKRNN_HOOK_OUTGATE, gates + 3 * U, U);
     if (rc)
         return rc;
-    for (int j = 0; j < U; j++)
-        c[j] = f[j] * c_prev[j] + i[j] * g[j];
+    fr_lstm_cell(gates, c_prev, c, U);
     rc = run_hooks(at, FOLKRNN_HOOK_CELL, c, U);
     if (rc)
         return rc;
-    for (int j = 0; j < U; j++)
-        h[j] = o[j] * tanhf(c[j]);
+    fr_lstm_hidden(gates + 3 * U, c, h, U);
     return run_hooks(at, FOLKRNN_HOOK_HIDDEN, h, U);
 }
 
-/* GRU cell for one stream (Lasagne's GRULayer): gates r, u, candidate g. */
-static int gru_stream(const struct site *at, int U, float *pre_in, const float *pre_hid,
+/* GRU cell for one stream (Lasagne's GRULayer): gates r, u, candidate g,
+   made in place in pre (3U). */
+static int gru_stream(const struct site *at, int U, float *pre, const float *pre_hid,
                       const float *h_prev, float *h)
 {
-    float *r = pre_in, *u = pre_in + U, *g = pre_in + 2 * U;
-    sigmoid_block(r, r, pre_hid, U);
-    sigmoid_block(u, u, pre_hid + U, U);
-    int rc = run_hooks(at, FOLKRNN_HOOK_RESETGATE, r, U);
+    fr_gru_gates(pre, pre_hid, U);
+    int rc = run_hooks(at, FOLKRNN_HOOK_RESETGATE, pre, U);
     if (!rc)
-        rc = run_hooks(at, FOLKRNN_HOOK_UPDATEGATE, u, U);
+        rc = run_hooks(at, FOLKRNN_HOOK_UPDATEGATE, pre + U, U);
     if (rc)
         return rc;
-    for (int j = 0; j < U; j++)
-        g[j] = tanhf(g[j] + r[j] * pre_hid[2 * U + j]);
-    rc = run_hooks(at, FOLKRNN_HOOK_CELLGATE, g, U);
+    fr_gru_candidate(pre, pre_hid, U);
+    rc = run_hooks(at, FOLKRNN_HOOK_CELLGATE, pre + 2 * U, U);
     if (rc)
         return rc;
-    for (int j = 0; j < U; j++)
-        h[j] = (1.0f - u[j]) * h_prev[j] + u[j] * g[j];
+    fr_gru_hidden(pre + U, pre + 2 * U, h_prev, h, U);
     return run_hooks(at, FOLKRNN_HOOK_HIDDEN, h, U);
 }
 
@@ -347,21 +350,21 @@ static int stream_active(const struct feed *in, int b)
     return !in->tokens || in->tokens[b] != FOLKRNN_IDLE;
 }
 
-/* pre_in (B, G*U) = x W_in + b for layer 0.  A one-hot model gathers the
-   token's row of W_in; otherwise the input row goes through the embedding. */
-static void first_layer_input(struct folkrnn_state *s, const struct feed *in)
+/* Layer 0's input x (B, in): NULL for token input to a one-hot model,
+   whose rows of W_in are gathered into pre (which holds b) instead; the
+   weights themselves for weighted input to a one-hot model; otherwise the
+   embedding rows, or inputs x embedding, in x0. */
+static const float *first_layer_input(struct folkrnn_state *s, const struct feed *in)
 {
     const struct folkrnn_model *m = s->m;
     const struct fr_layer *L = &m->layers[0];
     size_t GU = (size_t)m->ngates * (size_t)L->units, I = (size_t)m->input_size;
     int B = s->nstreams;
-    for (int b = 0; b < B; b++)
-        memcpy(s->pre_in + (size_t)b * GU, L->b, GU * sizeof(float));
     if (in->tokens) {
         for (int b = 0; b < B; b++) {
             int t = in->tokens[b] == FOLKRNN_IDLE ? 0 : in->tokens[b];
             if (m->onehot) {
-                float *row = s->pre_in + (size_t)b * GU;
+                float *row = s->pre + (size_t)b * GU;
                 const float *w = L->W_in + (size_t)t * GU;
                 for (size_t j = 0; j < GU; j++)
                     row[j] += w[j];
@@ -369,18 +372,39 @@ static void first_layer_input(struct folkrnn_state *s, const struct feed *in)
                 memcpy(s->x0 + (size_t)b * I, m->embedding + (size_t)t * I, I * sizeof(float));
             }
         }
-        if (m->onehot)
-            return;
-    } else if (m->onehot) {
-        fr_matmul_acc(B, (int)I, (int)GU, in->weights, (int)I, L->W_in, (int)GU, s->pre_in,
-                      (int)GU);
-        return;
-    } else {
-        memset(s->x0, 0, (size_t)B * I * sizeof(float));
-        fr_matmul_acc(B, m->vocab_size, (int)I, in->weights, m->vocab_size, m->embedding, (int)I,
-                      s->x0, (int)I);
+        return m->onehot ? NULL : s->x0;
     }
-    fr_matmul_acc(B, (int)I, (int)GU, s->x0, (int)I, L->W_in, (int)GU, s->pre_in, (int)GU);
+    if (m->onehot)
+        return in->weights;
+    memset(s->x0, 0, (size_t)B * I * sizeof(float));
+    fr_matmul_acc(B, m->vocab_size, (int)I, in->weights, m->vocab_size, m->embedding, (int)I,
+                  s->x0, (int)I);
+    return s->x0;
+}
+
+/* The products of layer l into pre (B, G*U), which holds b (and any
+   gathered rows) already, x (B, in) being its input or NULL when that part
+   is in pre.  LSTM: pre += [x h_prev] [W_in; W_hid], one product (two when
+   the input was gathered).  GRU: pre += x W_in and pre_hid = h_prev W_hid. */
+static void gate_products(struct folkrnn_state *s, int l, const float *x)
+{
+    const struct fr_layer *L = &s->m->layers[l];
+    int B = s->nstreams, U = L->units, GU = s->m->ngates * U, K = L->in + U;
+    if (s->pre_hid) {
+        if (x)
+            fr_matmul_acc(B, L->in, GU, x, L->in, L->W_in, GU, s->pre, GU);
+        memset(s->pre_hid, 0, (size_t)B * GU * sizeof(float));
+        fr_matmul_acc(B, U, GU, s->h[l], U, L->W_hid, GU, s->pre_hid, GU);
+    } else if (!x) {
+        fr_matmul_acc(B, U, GU, s->h[l], U, L->W_hid, GU, s->pre, GU);
+    } else {
+        for (int b = 0; b < B; b++) {
+            float *row = s->xh + (size_t)b * K;
+            memcpy(row, x + (size_t)b * L->in, (size_t)L->in * sizeof(float));
+            memcpy(row + L->in, s->h[l] + (size_t)b * U, (size_t)U * sizeof(float));
+        }
+        fr_matmul_acc(B, K, GU, s->xh, K, L->W_in, GU, s->pre, GU);
+    }
 }
 
 /* Layer l for every stream: products, then the cell of each active stream;
@@ -390,15 +414,9 @@ static int layer_step(struct folkrnn_state *s, int l, const struct feed *in)
     const struct folkrnn_model *m = s->m;
     const struct fr_layer *L = &m->layers[l];
     int B = s->nstreams, U = L->units, GU = m->ngates * U;
-    if (l == 0) {
-        first_layer_input(s, in);
-    } else {
-        for (int b = 0; b < B; b++)
-            memcpy(s->pre_in + (size_t)b * GU, L->b, (size_t)GU * sizeof(float));
-        fr_matmul_acc(B, L->in, GU, s->h_new[l - 1], L->in, L->W_in, GU, s->pre_in, GU);
-    }
-    memset(s->pre_hid, 0, (size_t)B * GU * sizeof(float));
-    fr_matmul_acc(B, U, GU, s->h[l], U, L->W_hid, GU, s->pre_hid, GU);
+    for (int b = 0; b < B; b++)
+        memcpy(s->pre + (size_t)b * GU, L->b, (size_t)GU * sizeof(float));
+    gate_products(s, l, l == 0 ? first_layer_input(s, in) : s->h_new[l - 1]);
 
     for (int b = 0; b < B; b++) {
         size_t row = (size_t)b * U;
@@ -409,12 +427,12 @@ static int layer_step(struct folkrnn_state *s, int l, const struct feed *in)
             continue;
         }
         struct site at = {s, l, b, stream_token(in, b)};
-        float *pre_in = s->pre_in + (size_t)b * GU;
-        const float *pre_hid = s->pre_hid + (size_t)b * GU;
+        float *pre = s->pre + (size_t)b * GU;
         int rc = m->cell == FOLKRNN_CELL_LSTM
-                     ? lstm_stream(&at, U, pre_in, pre_hid, s->c[l] + row, s->c_new[l] + row,
+                     ? lstm_stream(&at, U, pre, s->c[l] + row, s->c_new[l] + row,
                                    s->h_new[l] + row)
-                     : gru_stream(&at, U, pre_in, pre_hid, s->h[l] + row, s->h_new[l] + row);
+                     : gru_stream(&at, U, pre, s->pre_hid + (size_t)b * GU, s->h[l] + row,
+                                  s->h_new[l] + row);
         if (rc)
             return rc;
     }

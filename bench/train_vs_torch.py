@@ -20,11 +20,15 @@ outside the timing.
 Usage (from a build folder, Debian's python3-torch installed):
   /usr/bin/python3 bench/train_vs_torch.py --folkrnn ./folkrnn \\
       --data ../shared/data/data_v2.txt [--batches 8] [--threads 2]
-Prints one line per side and the ratio.
+Prints one line per side and the ratios.  Tokens per CPU second are the
+figure to trust on a machine busy with other work (with one thread they
+equal tokens per second on an idle machine); wall-clock rates then mostly
+measure the other work.
 """
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,28 +50,40 @@ def pick_batches(tunes, nbatches, batch):
     return [order[k * step * batch:(k * step + 1) * batch] for k in range(nbatches)]
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def time_folkrnn(binary, tunes, batches, args):
-    """Train folkrnn one epoch over exactly these batches; its last progress
-    line gives tokens/s over the whole epoch."""
+    """Train folkrnn one epoch over exactly these batches.  Returns tokens/s
+    of wall time (from its last progress line, which covers the epoch) and
+    tokens per CPU second (CPU of the run minus that of a 0-epoch run, which
+    only reads the data and initialises the model)."""
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, 'data.txt')
         with open(data, 'w') as f:
             for b in batches:
                 for i in b:
                     f.write(' '.join(tunes[i]) + '\n\n')
-        cmd = [binary, 'train', '--data', data, '--out', os.path.join(tmp, 'm.safetensors'),
-               '--epochs', '1', '--valid-fraction', '0', '--threads', str(args.threads),
-               '--layers', str(args.layers), '--units', str(args.units),
-               '--batch', str(args.batch)]
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))
-        proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, env=env)
-        if proc.returncode != 0:
-            sys.exit('folkrnn train failed:\n' + proc.stderr)
+        cpu = []
+        for epochs in (0, 1):
+            cmd = [binary, 'train', '--data', data, '--out', os.path.join(tmp, 'm.safetensors'),
+                   '--epochs', str(epochs), '--valid-fraction', '0', '--threads',
+                   str(args.threads), '--layers', str(args.layers), '--units', str(args.units),
+                   '--batch', str(args.batch)]
+            before = children_cpu()
+            proc = subprocess.run(cmd, stderr=subprocess.PIPE, text=True, env=env)
+            cpu.append(children_cpu() - before)
+            if proc.returncode != 0:
+                sys.exit('folkrnn train failed:\n' + proc.stderr)
         # Each progress line ends "... X tokens/s ETA ..."; the rate is over
         # the run so far, so the last line's covers every batch.
         lines = [l for l in proc.stderr.replace('\r', '\n').split('\n') if 'tokens/s' in l]
-        rates = [float(re.search(r'([0-9.]+) tokens/s', l).group(1)) for l in lines]
-        return rates[-1]
+        rate = float(re.search(r'([0-9.]+) tokens/s', lines[-1]).group(1))
+        tokens = sum(len(tunes[i]) + 1 for b in batches for i in b)
+        return rate, tokens / max(cpu[1] - cpu[0], 1e-9)
 
 
 def time_torch(tunes, batches, args):
@@ -113,17 +129,17 @@ def time_torch(tunes, batches, args):
 
     prepared = [make(b) for b in batches]
     tokens = 0
-    start = None
+    start = cpu_start = None
     for k, (x, y, ntok, B) in enumerate(prepared):
         if k == 1:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
         opt.zero_grad()
         loss = nll(model(x), y) / B
         loss.backward()
         opt.step()
         if k >= 1:
             tokens += ntok
-    return tokens / (time.perf_counter() - start)
+    return tokens / (time.perf_counter() - start), tokens / (time.process_time() - cpu_start)
 
 
 def main():
@@ -144,15 +160,17 @@ def main():
     shape = '%dx%d LSTM, %d batches of %d, %d thread(s)' % (args.layers, args.units,
                                                              args.batches, args.batch, args.threads)
     rate_c = rate_t = None
+    row = '%-14s %8.0f tokens/s  %8.0f tokens per CPU second  (%s)'
     if args.only != 'torch':
         rate_c = time_folkrnn(args.folkrnn, tunes, batches, args)
-        print('folkrnn train  %8.0f tokens/s  (%s)' % (rate_c, shape), flush=True)
+        print(row % (('folkrnn train',) + rate_c + (shape,)), flush=True)
     if args.only != 'folkrnn':
         import torch
         rate_t = time_torch(tunes, batches, args)
-        print('torch %-8s %8.0f tokens/s  (%s)' % (torch.__version__, rate_t, shape), flush=True)
+        print(row % (('torch ' + torch.__version__,) + rate_t + (shape,)), flush=True)
     if rate_c and rate_t:
-        print('ratio folkrnn / torch: %.2f' % (rate_c / rate_t))
+        print('ratio folkrnn / torch: %.2f (wall), %.2f (CPU)' % (rate_c[0] / rate_t[0],
+                                                               rate_c[1] / rate_t[1]))
 
 
 if __name__ == '__main__':

@@ -30,9 +30,13 @@ typedef float fr_v8 __attribute__((vector_size(32)));
 typedef int32_t fr_v8i __attribute__((vector_size(32)));
 
 /* Kernels that take these are compiled twice on x86-64: for AVX2/FMA
-   machines and for any x86-64, chosen when the library loads. */
+   machines and for any x86-64, chosen when the library loads.
+   robustness (issue 8): not under ThreadSanitizer, whose instrumented ifunc
+   resolver runs before the TSan runtime is set up and crashes the program
+   while the library is being loaded (tests/sanitize.sh tsan). */
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
-    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 8)
+    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 8) && \
+    !defined(__SANITIZE_THREAD__)
 #define FR_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define FR_MULTIVERSION

@@ -1,10 +1,10 @@
 /* common.c -- helpers shared by the examples (see common.h). */
+#include "common.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "common.h"
 
 static const char *outdir = ".";
 
@@ -58,10 +58,10 @@ const char *ex_path(const char *name)
 
 /* Rank of each class in the reading order (index: FOLKRNN_TOKEN_*). */
 static const int class_rank[FOLKRNN_TOKEN_NCLASSES] = {
-    [FOLKRNN_TOKEN_METER] = 0, [FOLKRNN_TOKEN_MODE] = 1,     [FOLKRNN_TOKEN_START] = 2,
-    [FOLKRNN_TOKEN_END] = 3,   [FOLKRNN_TOKEN_BAR] = 4,      [FOLKRNN_TOKEN_PITCH] = 5,
+    [FOLKRNN_TOKEN_METER] = 0,    [FOLKRNN_TOKEN_MODE] = 1,   [FOLKRNN_TOKEN_START] = 2,
+    [FOLKRNN_TOKEN_END] = 3,      [FOLKRNN_TOKEN_BAR] = 4,    [FOLKRNN_TOKEN_PITCH] = 5,
     [FOLKRNN_TOKEN_DURATION] = 6, [FOLKRNN_TOKEN_BROKEN] = 7, [FOLKRNN_TOKEN_TUPLET] = 8,
-    [FOLKRNN_TOKEN_CHORD] = 9, [FOLKRNN_TOKEN_REST] = 10,    [FOLKRNN_TOKEN_OTHER] = 11};
+    [FOLKRNN_TOKEN_CHORD] = 9,    [FOLKRNN_TOKEN_REST] = 10,  [FOLKRNN_TOKEN_OTHER] = 11};
 
 static const folkrnn_model *sort_model; /* qsort has no user pointer */
 
@@ -80,7 +80,8 @@ static int by_reading_order(const void *pa, const void *pb)
 {
     int a = *(const int *)pa, b = *(const int *)pb;
     const char *ta = folkrnn_model_token(sort_model, a), *tb = folkrnn_model_token(sort_model, b);
-    int ca = folkrnn_model_token_class(sort_model, a), cb = folkrnn_model_token_class(sort_model, b);
+    int ca = folkrnn_model_token_class(sort_model, a),
+        cb = folkrnn_model_token_class(sort_model, b);
     if (class_rank[ca] != class_rank[cb])
         return class_rank[ca] - class_rank[cb];
     double ka = within_class(ta, ca), kb = within_class(tb, cb);

@@ -13,11 +13,11 @@
    usage: gates [MODEL [OUTDIR]]
    writes: gates_gram_GATE.png (GATE = ingate, forgetgate, cell, outgate),
            gates_norms.png */
+#include "common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "common.h"
 
 #define NGATES 4
 static const char *const gate_names[NGATES] = {"ingate", "forgetgate", "cell", "outgate"};
@@ -86,9 +86,10 @@ int main(int argc, char **argv)
     int *order = ex_token_order(m);
     const char **labels = ex_token_labels(m, order);
     folkrnn_matrix *w_in, *w_hid, *norms;
-    ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_W_IN, &w_in), "W_in");    /* vocab x 4 units */
-    ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_W_HID, &w_hid), "W_hid"); /* units x 4 units */
-    ex_check(folkrnn_matrix_new(vocab, NGATES, &norms), "norms");                /* vocab x gates */
+    /* w_in: vocab x 4 units, w_hid: units x 4 units, norms: vocab x gates */
+    ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_W_IN, &w_in), "W_in");
+    ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_W_HID, &w_hid), "W_hid");
+    ex_check(folkrnn_matrix_new(vocab, NGATES, &norms), "norms");
 
     printf("cosines between rows of W_in (tokens) and of W_hid (units); random directions in\n"
            "%d dimensions would give mean |cos| %.3f:\n",
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
     o.ylabel = "token";
     o.row_labels = labels;
     o.col_labels = gate_names;
-    o.cell_w = 90; /* wide enough for the gate names */
+    o.cell_w = 140; /* wide enough for every gate name */
     o.colormap = FOLKRNN_CMAP_SEQUENTIAL;
     ex_check(folkrnn_png_heatmap(ex_path("gates_norms.png"), norms_sorted, &o), "gates_norms.png");
     printf("wrote %s\n", ex_path("gates_norms.png"));

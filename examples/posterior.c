@@ -11,9 +11,9 @@
 
    usage: posterior [MODEL [OUTDIR [SEED]]]     (seed default 42)
    writes: posterior.png, posterior_classes.svg, posterior.abc */
+#include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
 #define MAX_LEN 300 /* tokens: longer tunes are cut, to keep the picture readable */
 
@@ -89,8 +89,8 @@ int main(int argc, char **argv)
             column[c][k] = mass->data[(size_t)k * mass->ld + shown[c]];
         series[c] = (folkrnn_series){folkrnn_token_class_name(shown[c]), steps, NULL, column[c]};
     }
-    ex_plot("posterior_classes.svg", series, NSHOWN, "Posterior mass of some token classes",
-            "step", "probability mass", 0, 0);
+    ex_plot("posterior_classes.svg", series, NSHOWN, "Posterior mass of some token classes", "step",
+            "probability mass", 0, 0);
 
     /* Numbers: bar mass where bars were drawn versus elsewhere, bar spacing,
        entropy. */

@@ -16,9 +16,9 @@
 
    usage: snip [MODEL [OUTDIR [N]]]     (N tunes per point, default 20)
    writes: snip_bars.svg, snip_loglik.svg */
+#include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
 #define GRID 256
 #define SPECTRUM_TUNES 10 /* tunes whose spectra rank the units */
@@ -37,8 +37,7 @@ static int limit_length(folkrnn_sampler *s, void *user)
 }
 
 /* Sweep one layer; results[NRULES * NFRAC] rule by rule. */
-static void sweep_layer(const folkrnn_model *m, int layer, int ntunes,
-                        folkrnn_sweep_point *results)
+static void sweep_layer(const folkrnn_model *m, int layer, int ntunes, folkrnn_sweep_point *results)
 {
     int units = folkrnn_model_hidden_size(m, layer), selected = 0;
     folkrnn_matrix *power = ex_layer_spectra(m, layer, SPECTRUM_TUNES, SEED, GRID);

@@ -8,16 +8,16 @@
 
    usage: softmax [MODEL [OUTDIR]]
    writes: softmax_V.png, softmax_corr.png, softmax_corr_bias.svg */
+#include "common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
-/* Sort helper: descending absolute value. */
-static int by_magnitude_desc(const void *a, const void *b)
+/* Sort helper: ascending. */
+static int ascending(const void *a, const void *b)
 {
-    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
-    return (x < y) - (x > y);
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 /* The most negative and most positive correlation between two different
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 
     ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_DENSE_W, &w), "dense W"); /* units x vocab */
     ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_DENSE_B, &b), "dense b"); /* 1 x vocab */
-    ex_check(folkrnn_matrix_transpose(w, &V), "V");                               /* vocab x units */
+    ex_check(folkrnn_matrix_transpose(w, &V), "V");                              /* vocab x units */
     int units = V->cols;
 
     Vsorted = ex_reorder(V, order, 0);
@@ -78,10 +78,10 @@ int main(int argc, char **argv)
     printf("correlation of the columns of V with v: max |r| %.3f, mean |r| %.3f "
            "(folk-rnn v2: about 0.8 and 0.4)\n",
            max_abs, mean_abs);
-    qsort(corr_bias, (size_t)units, sizeof *corr_bias, by_magnitude_desc);
-    folkrnn_series line = {"r(column u, v), units by |r|", units, NULL, corr_bias};
+    qsort(corr_bias, (size_t)units, sizeof *corr_bias, ascending);
+    folkrnn_series line = {"r(column of V, v)", units, NULL, corr_bias};
     ex_plot("softmax_corr_bias.svg", &line, 1, "Correlation of each column of V with the bias v",
-            "unit (sorted by |r|)", "Pearson r", 0, 0);
+            "units, sorted by r", "Pearson r", 0, 0);
 
     /* Sturm's rule: a logit change delta takes p to p e^d / (1 - p + p e^d). */
     static const double p[] = {0.01, 0.1, 0.5, 0.9}, delta[] = {-3, -1, 1, 3};

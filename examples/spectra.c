@@ -14,15 +14,15 @@
 
    usage: spectra [MODEL [OUTDIR [N]]]     (N tunes, default 10)
    writes: spectra_hidden.png, spectra_units.png, spectra.svg */
+#include "common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
-#define GRID 256      /* every tune's spectrum is put on the bins of 256 steps */
+#define GRID 256 /* every tune's spectrum is put on the bins of 256 steps */
 #define NBINS (GRID / 2 + 1)
-#define PERIOD 9.0    /* steps */
-#define TOL 0.5       /* half width of the band around PERIOD */
+#define PERIOD 9.0 /* steps */
+#define TOL 0.5    /* half width of the band around PERIOD */
 #define THRESHOLD 0.05
 #define SEED 1
 
@@ -48,6 +48,20 @@ static void sparsity(int layer, const folkrnn_matrix *h)
     printf("layer %d: %.0f%% of activations within 0.1 of 0, %.1f%% beyond +-0.9\n", layer,
            100 * sparse, 100 * saturated);
     free(inside);
+}
+
+/* Row labels for units in the given order: their numbers as text.
+   labels[n] malloc'ed (caller frees), the texts in static storage. */
+static const char **unit_names(const int *order, int n)
+{
+    static char text[4096][8];
+    const char **labels = malloc((size_t)n * sizeof *labels);
+    ex_check(labels && n <= 4096 ? 0 : FOLKRNN_E_NOMEM, "unit names");
+    for (int i = 0; i < n; i++) {
+        snprintf(text[i], sizeof text[i], "%d", order[i]);
+        labels[i] = text[i];
+    }
+    return labels;
 }
 
 /* Record one tune (tune 0 of the spectra's seed) at every layer's hidden
@@ -77,10 +91,12 @@ static void one_tune(const folkrnn_model *m)
             folkrnn_matrix *ht, *sorted;
             ex_check(folkrnn_matrix_transpose(h, &ht), "transpose"); /* units x steps */
             sorted = ex_reorder(ht, units_by_share, 0);
+            const char **names = unit_names(units_by_share, ht->rows);
             ex_heatmap("spectra_hidden.png", sorted,
                        "Last layer's hidden state while writing a tune",
                        "step (lines: bar tokens fed)", "unit (most power near period 9 first)",
-                       NULL, bars, nbars, FOLKRNN_CMAP_DIVERGING);
+                       names, bars, nbars, FOLKRNN_CMAP_DIVERGING);
+            free(names);
             folkrnn_matrix_free(ht);
             folkrnn_matrix_free(sorted);
         }
@@ -118,10 +134,12 @@ static void picture_units(const folkrnn_matrix *power)
     o.xlabel = "period (steps)";
     o.ylabel = "unit (most power near period 9 first)";
     o.col_labels = period_labels;
+    o.row_labels = unit_names(units_by_share, power->rows);
     o.colormap = FOLKRNN_CMAP_SEQUENTIAL;
     o.vmax = 0.1; /* shares above 10% of a unit's power saturate */
     ex_check(folkrnn_png_heatmap(ex_path("spectra_units.png"), rows, &o), "spectra_units.png");
     printf("wrote %s\n", ex_path("spectra_units.png"));
+    free((void *)o.row_labels);
     folkrnn_matrix_free(rows);
 }
 

@@ -15,15 +15,15 @@
 
    usage: suppress [MODEL [OUTDIR [N]]]     (N tunes per way, default 20)
    writes: suppress_bars.svg, suppress_barmass.svg */
+#include "common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
 #define WIN_FROM 20
 #define WIN_TO 80
 #define MAX_LEN 600
-#define GROUP 4  /* bars per point of the by-position curve */
+#define GROUP 4    /* bars per point of the by-position curve */
 #define NGROUPS 20 /* so bars 1 .. 80 */
 #define SEED 3
 
@@ -127,9 +127,9 @@ int main(int argc, char **argv)
             "bar number in the tune", "share of bars correct", 0, 0);
 
     static double mass[2][MAX_LEN + 1];
-    folkrnn_series lines[2] = {{"free", bar_mass(m, FREE, mass[0]), NULL, mass[0]},
-                               {"no bars at positions 20-79", bar_mass(m, NO_BARS, mass[1]), NULL,
-                                mass[1]}};
+    folkrnn_series lines[2] = {
+        {"free", bar_mass(m, FREE, mass[0]), NULL, mass[0]},
+        {"no bars at positions 20-79", bar_mass(m, NO_BARS, mass[1]), NULL, mass[1]}};
     ex_plot("suppress_barmass.svg", lines, 2,
             "The model's bar-token probability at each step (one tune)", "tune position",
             "probability of a bar token", 0, 0);

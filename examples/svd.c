@@ -11,10 +11,10 @@
 
    usage: svd [MODEL [OUTDIR]]
    writes: svd_values.svg, svd_left.png, svd_right_hist.svg */
+#include "common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
 #define NVEC 4   /* singular vectors pictured and interpreted */
 #define NTOP 4   /* tokens named at each end of a vector */
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
     folkrnn_model *m = ex_start(argc, argv);
     folkrnn_matrix *w, *V, *u, *right;
     ex_check(folkrnn_matrix_from_param(m, 0, FOLKRNN_P_DENSE_W, &w), "dense W"); /* units x vocab */
-    ex_check(folkrnn_matrix_transpose(w, &V), "V");                               /* vocab x units */
+    ex_check(folkrnn_matrix_transpose(w, &V), "V");                              /* vocab x units */
     int k = V->rows < V->cols ? V->rows : V->cols;
     double *s = malloc((size_t)k * sizeof *s);
     ex_check(s ? 0 : FOLKRNN_E_NOMEM, "s");

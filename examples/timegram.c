@@ -12,9 +12,9 @@
    usage: timegram [MODEL [OUTDIR [SEED]]]     (seed default 42)
    writes: timegram_input.png, timegram_output.png, timegram_hidden.png,
            timegram_lags.svg */
+#include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include "common.h"
 
 #define MAX_LEN 200 /* tokens: a 200 x 200 picture stays readable */
 #define MAXLAG 40

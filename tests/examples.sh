@@ -13,7 +13,9 @@ OPENBLAS_NUM_THREADS=1; export OPENBLAS_NUM_THREADS
 fail() { echo "FAIL: $*"; exit 1; }
 
 is_png() { test "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a; }
-is_svg() { head -c 5 "$1" | grep -q '^<?xml' && grep -q '<svg' "$1" && tail -c 10 "$1" | grep -q '</svg>'; }
+is_svg() {
+    head -c 5 "$1" | grep -q '^<?xml' && grep -q '<svg' "$1" && tail -c 10 "$1" | grep -q '</svg>'
+}
 
 # run NAME COUNT PICTURES...: run examples/NAME, then check each picture.
 run() {

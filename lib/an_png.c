@@ -317,7 +317,9 @@ static void put_chunk(FILE *f, const char *type, const unsigned char *data, uint
         crc = crc32(crc, data, len);
     be32(tail, (uint32_t)crc);
     fwrite(head, 1, 8, f);
-    fwrite(data, 1, len, f);
+    if (len) /* robustness (issue 8): IEND has no data, and fwrite(NULL, ...)
+                is undefined (UBSan nonnull-attribute in test_analysis) */
+        fwrite(data, 1, len, f);
     fwrite(tail, 1, 4, f);
 }
 

@@ -1,7 +1,13 @@
 /* bench.c -- libfolkrnn's speed, each figure next to a reference measured
    in the same run on the same machine (bench/run.sh prints the table).
 
-   Usage: bench MODEL.pkl [TUNES]
+   The machine may be shared, so a figure and its reference are timed
+   interleaved (one repetition of each in turn) and compared by their
+   medians: whatever else runs slows both alike.
+
+   Usage: bench MODEL.pkl [TUNES [PY3_MODEL.pkl]]
+   MODEL.pkl in the layout of folk-rnn's own file; PY3_MODEL.pkl the same
+   written by Python 3's protocol 2 (bench/make_v2_model.py --py3).
    Prints one "key value" line per measurement, times in seconds. */
 #include <cblas.h>
 #include <math.h>
@@ -12,11 +18,26 @@
 #include <time.h>
 #include <folkrnn.h>
 
-static double now(void)
+/* OpenBLAS's thread count is process-wide: the bench sets it to compare
+   1 and 2 threads; other BLAS libraries are left alone. */
+#ifdef OPENBLAS_VERSION
+#define HAVE_BLAS_THREADS 1
+#else
+#define HAVE_BLAS_THREADS 0
+#define openblas_set_num_threads(n) ((void)(n))
+#endif
+
+static double clock_now(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Wall-clock seconds. */
+static double now(void)
+{
+    return clock_now(CLOCK_MONOTONIC);
 }
 
 static void die(const char *what, int rc)
@@ -37,43 +58,55 @@ static double median(double *x, int n)
     return x[n / 2];
 }
 
-/* ---- references: reading bytes ------------------------------------------ */
-
-static double time_read_file(const char *path)
+static void print_loadavg(const char *key)
 {
-    double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            die(path, FOLKRNN_E_IO);
-        static char buf[1 << 20];
-        size_t total = 0, n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-            total += n;
+    double l1 = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l1) != 1)
+            l1 = -1;
         fclose(f);
-        double dt = now() - t0;
-        if (dt < best)
-            best = dt;
     }
-    return best;
+    printf("%s %.2f\n", key, l1);
 }
 
-static double time_load(const char *path)
+/* ---- references: reading bytes ------------------------------------------ */
+
+static double read_file_once(const char *path)
 {
-    double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        folkrnn_model *m;
-        double t0 = now();
-        int rc = folkrnn_model_load(path, &m);
-        double dt = now() - t0;
-        if (rc < 0)
-            die(path, rc);
-        folkrnn_model_free(m);
-        if (dt < best)
-            best = dt;
+    static char buf[1 << 20];
+    double t0 = now();
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path, FOLKRNN_E_IO);
+    while (fread(buf, 1, sizeof buf, f) > 0)
+        continue;
+    fclose(f);
+    return now() - t0;
+}
+
+static double load_once(const char *path)
+{
+    folkrnn_model *m;
+    double t0 = now();
+    int rc = folkrnn_model_load(path, &m);
+    double dt = now() - t0;
+    if (rc < 0)
+        die(path, rc);
+    folkrnn_model_free(m);
+    return dt;
+}
+
+/* Loading a model file against reading its bytes (from the page cache),
+   interleaved; prints read_KEY and load_KEY. */
+static void bench_load(const char *path, const char *key)
+{
+    double t[2][9];
+    for (int rep = 0; rep < 9; rep++) {
+        t[0][rep] = read_file_once(path);
+        t[1][rep] = load_once(path);
     }
-    return best;
+    printf("read_%s %.9g\nload_%s %.9g\n", key, median(t[0], 9), key, median(t[1], 9));
 }
 
 /* Every parameter block of the model, for the plain read loop. */
@@ -120,48 +153,136 @@ struct stream_job {
     float sum;
 };
 
+typedef float v8 __attribute__((vector_size(32)));
+
+/* Sum this thread's share of every block: four interleaved runs of eight
+   lanes each, so the loads are vector-wide and four streams are in flight
+   (one sequential run leaves the memory system idle between misses). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 static void *stream_part(void *arg)
 {
     struct stream_job *job = arg;
-    float acc[16] = {0};
+    v8 acc[4] = {{0}};
     for (int i = 0; i < job->bl->count; i++) {
         const struct block *b = &job->bl->b[i];
         size_t lo = b->n * (size_t)job->part / (size_t)job->parts;
         size_t hi = b->n * (size_t)(job->part + 1) / (size_t)job->parts;
-        size_t k = lo;
-        for (; k + 16 <= hi; k += 16)
-            for (int j = 0; j < 16; j++)
-                acc[j] += b->data[k + j];
-        for (; k < hi; k++)
-            acc[0] += b->data[k];
+        size_t quarter = (hi - lo) / 32 * 8;
+        const float *run = b->data + lo;
+        for (size_t k = 0; k < quarter; k += 8)
+            for (int r = 0; r < 4; r++) {
+                v8 x;
+                memcpy(&x, run + r * quarter + k, sizeof x);
+                acc[r] += x;
+            }
+        for (size_t k = lo + 4 * quarter; k < hi; k++)
+            acc[0][0] += b->data[k];
     }
-    for (int j = 0; j < 16; j++)
-        job->sum += acc[j];
+    for (int r = 0; r < 4; r++)
+        for (int j = 0; j < 8; j++)
+            job->sum += acc[r][j];
     return NULL;
 }
 
 /* Time to read every weight once, split over nthreads threads. */
-static double time_stream_weights(const struct blocks *bl, int nthreads)
+static double stream_weights_once(const struct blocks *bl, int nthreads)
 {
-    double t[30];
-    for (int rep = 0; rep < 30; rep++) {
-        pthread_t th[16];
-        struct stream_job jobs[16];
-        double t0 = now();
-        for (int i = 0; i < nthreads; i++) {
-            jobs[i] = (struct stream_job){bl, i, nthreads, 0};
+    pthread_t th[16];
+    struct stream_job jobs[16];
+    double t0 = now();
+    for (int i = 0; i < nthreads; i++) {
+        jobs[i] = (struct stream_job){bl, i, nthreads, 0};
+        if (i > 0)
             pthread_create(&th[i], NULL, stream_part, &jobs[i]);
-        }
-        for (int i = 0; i < nthreads; i++)
-            pthread_join(th[i], NULL);
-        t[rep] = now() - t0;
-        if (jobs[0].sum == 12345.678f)
-            puts(""); /* keep the sums alive */
     }
-    return median(t, 30);
+    stream_part(&jobs[0]);
+    for (int i = 1; i < nthreads; i++)
+        pthread_join(th[i], NULL);
+    double dt = now() - t0;
+    if (jobs[0].sum == 12345.678f)
+        puts(""); /* keep the sums alive */
+    return dt;
 }
 
 /* ---- steps -------------------------------------------------------------------- */
+
+/* A state of nstreams streams fed pseudo-random tokens, timed step by step. */
+struct stepper {
+    folkrnn_state *s;
+    int nstreams, vocab;
+    int *tokens;   /* [nstreams] */
+    float *probs;  /* (nstreams, vocab) */
+    unsigned seed;
+};
+
+static void stepper_new(struct stepper *st, const folkrnn_model *m, int nstreams)
+{
+    st->nstreams = nstreams;
+    st->vocab = folkrnn_model_vocab_size(m);
+    st->seed = 12345;
+    int rc = folkrnn_state_new(m, nstreams, &st->s);
+    if (rc < 0)
+        die("state", rc);
+    st->tokens = malloc((size_t)nstreams * sizeof *st->tokens);
+    st->probs = malloc((size_t)nstreams * (size_t)st->vocab * sizeof *st->probs);
+    if (!st->tokens || !st->probs)
+        die("stepper", FOLKRNN_E_NOMEM);
+}
+
+static void stepper_free(struct stepper *st)
+{
+    folkrnn_state_free(st->s);
+    free(st->tokens);
+    free(st->probs);
+}
+
+/* Time one step (tokens in, probabilities out), as a sampler would use it,
+   by clock: CLOCK_MONOTONIC for wall time, CLOCK_THREAD_CPUTIME_ID for the
+   calling thread's own work (blind to other processes taking the CPU). */
+static double step_on(struct stepper *st, clockid_t clock)
+{
+    for (int b = 0; b < st->nstreams; b++)
+        st->tokens[b] = (int)((st->seed = st->seed * 1103515245u + 12345u) >> 16) % st->vocab;
+    if (folkrnn_state_steps(st->s) >= 500)
+        folkrnn_state_reset(st->s);
+    double t0 = clock_now(clock);
+    int rc = folkrnn_state_step(st->s, st->tokens, st->probs);
+    double dt = clock_now(clock) - t0;
+    if (rc < 0)
+        die("step", rc);
+    return dt;
+}
+
+static double step_once(struct stepper *st)
+{
+    return step_on(st, CLOCK_MONOTONIC);
+}
+
+#define REPS 300
+
+/* One stream with 1 and 2 BLAS threads against reading its weights with
+   1 and 2 threads of plain loads.  Returns the faster BLAS thread count. */
+static int bench_one_stream(const folkrnn_model *m, const struct blocks *bl)
+{
+    struct stepper st;
+    stepper_new(&st, m, 1);
+    double t[4][REPS];
+    for (int i = 0; i < REPS; i++)
+        for (int threads = 1; threads <= 2; threads++) {
+            openblas_set_num_threads(threads);
+            step_once(&st); /* lets the BLAS pool wake up or settle */
+            t[threads - 1][i] = step_once(&st);
+            t[threads + 1][i] = stream_weights_once(bl, threads);
+        }
+    double one = median(t[0], REPS), two = median(t[1], REPS);
+    printf("step_1_blas1 %.9g\nstep_1_blas2 %.9g\n", one, two);
+    printf("stream_weights_1thread %.9g\n", median(t[2], REPS));
+    printf("stream_weights_2threads %.9g\n", median(t[3], REPS));
+    stepper_free(&st);
+    return one <= two ? 1 : 2;
+}
 
 static int noop_hook(const folkrnn_hook_event *ev, float *values, void *user)
 {
@@ -169,60 +290,116 @@ static int noop_hook(const folkrnn_hook_event *ev, float *values, void *user)
     return 0;
 }
 
-/* Copies every value it sees into a ring, like a recorder would. */
-static int copy_hook(const folkrnn_hook_event *ev, float *values, void *user)
+/* A plain state, one with a no-op hook on every layer's h, and one whose
+   every hook point is recorded by the analysis recorder (section 8),
+   stepped in turn. */
+static void bench_hooks(const folkrnn_model *m)
 {
-    float *sink = user;
-    memcpy(sink, values, (size_t)ev->n * sizeof(float));
-    return 0;
-}
-
-/* Median time of one step of nstreams streams over nsteps steps. */
-static double time_steps(folkrnn_state *s, int nstreams, int nsteps, int vocab)
-{
-    int *toks = malloc((size_t)nstreams * sizeof *toks);
-    double *t = malloc((size_t)nsteps * sizeof *t);
-    unsigned x = 12345;
-    folkrnn_state_reset(s);
-    for (int i = 0; i < nsteps; i++) {
-        for (int b = 0; b < nstreams; b++)
-            toks[b] = (int)((x = x * 1103515245u + 12345u) >> 16) % vocab;
-        double t0 = now();
-        int rc = folkrnn_state_step(s, toks, NULL);
-        t[i] = now() - t0;
-        if (rc < 0)
-            die("step", rc);
-    }
-    double med = median(t, nsteps);
-    free(toks);
-    free(t);
-    return med;
-}
-
-static void bench_steps(const folkrnn_model *m)
-{
-    int V = folkrnn_model_vocab_size(m);
-    folkrnn_state *s;
-    int rc = folkrnn_state_new(m, 1, &s);
+    struct stepper plain, hooked, recorded;
+    stepper_new(&plain, m, 1);
+    stepper_new(&hooked, m, 1);
+    stepper_new(&recorded, m, 1);
+    if (folkrnn_state_add_hook(hooked.s, FOLKRNN_HOOK_HIDDEN, -1, noop_hook, NULL) < 0)
+        die("hook", FOLKRNN_E_INVALID);
+    folkrnn_recorder *rec;
+    int rc = folkrnn_recorder_new(recorded.s, 0, &rec);
+    if (rc == 0)
+        rc = folkrnn_recorder_add_all(rec);
     if (rc < 0)
-        die("state", rc);
-    double plain = time_steps(s, 1, 400, V);
-    printf("step_1 %.9g\n", plain);
-    int id = folkrnn_state_add_hook(s, FOLKRNN_HOOK_HIDDEN, 1, noop_hook, NULL);
-    printf("step_1_noop_hook %.9g\n", time_steps(s, 1, 400, V));
-    folkrnn_state_remove_hook(s, id);
-    static float sink[1 << 16];
-    for (int p = 0; p < FOLKRNN_HOOK_NPOINTS; p++)
-        folkrnn_state_add_hook(s, p, -1, copy_hook, sink); /* fails harmlessly for GRU points */
-    printf("step_1_record_all %.9g\n", time_steps(s, 1, 400, V));
-    folkrnn_state_free(s);
-    for (int B = 8; B <= 64; B *= 8) {
-        rc = folkrnn_state_new(m, B, &s);
-        if (rc < 0)
-            die("state", rc);
-        printf("step_%d %.9g\n", B, time_steps(s, B, 100, V));
-        folkrnn_state_free(s);
+        die("recorder", rc);
+    double t[3][REPS];
+    openblas_set_num_threads(1); /* all the work in the thread whose CPU time is read */
+    for (int i = 0; i < REPS; i++) {
+        if (folkrnn_state_steps(recorded.s) == 0)
+            folkrnn_recorder_clear(rec); /* one tune's worth of rows at a time */
+        t[0][i] = step_on(&plain, CLOCK_THREAD_CPUTIME_ID);
+        t[1][i] = step_on(&hooked, CLOCK_THREAD_CPUTIME_ID);
+        t[2][i] = step_on(&recorded, CLOCK_THREAD_CPUTIME_ID);
     }
+    openblas_set_num_threads(2);
+    printf("step_1_plain %.9g\n", median(t[0], REPS));
+    printf("step_1_noop_hook %.9g\n", median(t[1], REPS));
+    printf("step_1_record_all %.9g\n", median(t[2], REPS));
+    folkrnn_recorder_free(rec);
+    stepper_free(&plain);
+    stepper_free(&hooked);
+    stepper_free(&recorded);
+}
+
+/* The products of one step of B streams, by cblas_sgemm on the same shapes:
+   per layer [x h] (B, in+U) by (in+U, G*U) (a one-hot first layer only
+   h (B, U) by (U, G*U), its input being a row gather), then the dense
+   layer (B, U) by (U, V).  Operands are the model's own weights. */
+struct sgemm_shapes {
+    int count;
+    int k[64], n[64];
+    const float *W[64];
+    float *A, *C;
+};
+
+static void sgemm_shapes_new(struct sgemm_shapes *sh, const folkrnn_model *m, int B)
+{
+    int L = folkrnn_model_num_layers(m), G = folkrnn_model_cell_type(m) == FOLKRNN_CELL_LSTM ? 4 : 3;
+    int in = folkrnn_model_is_onehot(m) ? 0 : folkrnn_model_input_size(m), widest = 1;
+    sh->count = 0;
+    for (int l = 0; l < L; l++) {
+        int U = folkrnn_model_hidden_size(m, l);
+        const float *W_in, *W_hid;
+        folkrnn_model_param_const(m, l, FOLKRNN_P_W_IN, &W_in, NULL, NULL, NULL);
+        folkrnn_model_param_const(m, l, FOLKRNN_P_W_HID, &W_hid, NULL, NULL, NULL);
+        sh->k[sh->count] = in + U, sh->n[sh->count] = G * U;
+        sh->W[sh->count++] = in ? W_in : W_hid; /* W_hid follows W_in in storage */
+        widest = in + U > widest ? in + U : widest;
+        widest = G * U > widest ? G * U : widest;
+        in = U;
+    }
+    const float *dense;
+    folkrnn_model_param_const(m, 0, FOLKRNN_P_DENSE_W, &dense, NULL, NULL, NULL);
+    sh->k[sh->count] = in, sh->n[sh->count] = folkrnn_model_vocab_size(m);
+    sh->W[sh->count++] = dense;
+    sh->A = calloc((size_t)B * widest, sizeof(float));
+    sh->C = calloc((size_t)B * widest, sizeof(float));
+    if (!sh->A || !sh->C)
+        die("sgemm buffers", FOLKRNN_E_NOMEM);
+    for (size_t i = 0; i < (size_t)B * widest; i++)
+        sh->A[i] = (float)((i * 104729) % 1000) * 1e-4f;
+}
+
+static double sgemm_once(const struct sgemm_shapes *sh, int B)
+{
+    double t0 = now();
+    for (int i = 0; i < sh->count; i++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, sh->n[i], sh->k[i], 1.0f, sh->A,
+                    sh->k[i], sh->W[i], sh->n[i], 1.0f, sh->C, sh->n[i]);
+    return now() - t0;
+}
+
+/* Steps of B streams against cblas_sgemm on the step's shapes, each with
+   1 and 2 BLAS threads.  Returns the faster BLAS thread count. */
+static int bench_many_streams(const folkrnn_model *m, int B, int reps)
+{
+    struct stepper st;
+    struct sgemm_shapes sh;
+    stepper_new(&st, m, B);
+    sgemm_shapes_new(&sh, m, B);
+    double t[4][REPS];
+    for (int i = 0; i < reps; i++)
+        for (int threads = 1; threads <= 2; threads++) {
+            openblas_set_num_threads(threads);
+            sgemm_once(&sh, B); /* lets the BLAS pool wake up or settle */
+            t[threads - 1][i] = step_once(&st);
+            t[threads + 1][i] = sgemm_once(&sh, B);
+        }
+    double best[2];
+    for (int threads = 1; threads <= 2; threads++) {
+        best[threads - 1] = median(t[threads - 1], reps);
+        printf("step_%d_blas%d %.9g\nsgemm_%d_blas%d %.9g\n", B, threads, best[threads - 1], B,
+               threads, median(t[threads + 1], reps));
+    }
+    stepper_free(&st);
+    free(sh.A);
+    free(sh.C);
+    return best[0] <= best[1] ? 1 : 2;
 }
 
 /* ---- sampling and scoring ------------------------------------------------------ */
@@ -249,7 +426,7 @@ static void bench_sampling(const folkrnn_model *m, int ntunes, int max_len, int 
         tokens += len + 1;
     }
     printf("sample_%d_tunes_per_second %.9g\n", streams, ntunes / dt);
-    printf("sample_%d_step_seconds %.9g\n", streams, dt / (double)tokens);
+    printf("sample_%d_tokens_per_second %.9g\n", streams, (double)tokens / dt);
     folkrnn_tunes_free(tunes);
     folkrnn_sampler_free(sp);
 }
@@ -288,7 +465,7 @@ static void bench_scoring(const folkrnn_model *m, int ntunes, int len)
     double dt = now() - t0;
     if (rc < 0)
         die("score", rc);
-    double tokens = (double)ntunes * (len + 2);
+    double tokens = (double)ntunes * (len + 1); /* the tokens and </s> are predicted */
     printf("score_tokens_per_second %.9g\n", tokens / dt);
     printf("score_gflops %.9g\n", tokens * flops_per_token(m) / dt * 1e-9);
     folkrnn_state_free(s);
@@ -297,40 +474,18 @@ static void bench_scoring(const folkrnn_model *m, int ntunes, int len)
     free(ll);
 }
 
-/* cblas_sgemm at the shapes of a 64-stream step: [x h] (64, in+U) by the
-   layer's packed weights (in+U, 4U). */
-static void bench_sgemm(const folkrnn_model *m)
-{
-    int U = folkrnn_model_hidden_size(m, 1 < folkrnn_model_num_layers(m) ? 1 : 0);
-    int K = 2 * U, N = 4 * U, B = 64;
-    float *A = calloc((size_t)B * K, sizeof(float)), *W = calloc((size_t)K * N, sizeof(float));
-    float *C = calloc((size_t)B * N, sizeof(float));
-    for (size_t i = 0; i < (size_t)K * N; i++)
-        W[i] = (float)((i * 7919) % 1000) * 1e-4f;
-    for (size_t i = 0; i < (size_t)B * K; i++)
-        A[i] = (float)((i * 104729) % 1000) * 1e-4f;
-    double t[50];
-    for (int rep = 0; rep < 50; rep++) {
-        double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, N, K, 1.0f, A, K, W, N, 0.0f, C,
-                    N);
-        t[rep] = now() - t0;
-    }
-    printf("sgemm_gflops %.9g\n", 2.0 * B * K * N / median(t, 50) * 1e-9);
-    free(A);
-    free(W);
-    free(C);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench MODEL.pkl [TUNES]\n");
+        fprintf(stderr, "usage: bench MODEL.pkl [TUNES [PY3_MODEL.pkl]]\n");
         return 2;
     }
     const char *pkl = argv[1];
     int ntunes = argc > 2 ? atoi(argv[2]) : 1000;
-    printf("read_pickle %.9g\nload_pickle %.9g\n", time_read_file(pkl), time_load(pkl));
+    print_loadavg("loadavg_start");
+    bench_load(pkl, "pickle");
+    if (argc > 3)
+        bench_load(argv[3], "pickle_py3");
     folkrnn_model *m;
     int rc = folkrnn_model_load(pkl, &m);
     if (rc < 0)
@@ -340,23 +495,33 @@ int main(int argc, char **argv)
     rc = folkrnn_model_save(m, st);
     if (rc < 0)
         die(st, rc);
-    printf("read_safetensors %.9g\nload_safetensors %.9g\n", time_read_file(st), time_load(st));
+    bench_load(st, "safetensors");
     remove(st);
 
     struct blocks bl;
     model_blocks(m, &bl);
     printf("weight_bytes %zu\n", bl.floats * sizeof(float));
-    printf("stream_weights_1thread %.9g\n", time_stream_weights(&bl, 1));
-    printf("stream_weights_2threads %.9g\n", time_stream_weights(&bl, 2));
-    bench_steps(m);
-    bench_sgemm(m);
+    /* Sampling and scoring below run with the BLAS thread count that
+       stepped faster just now. */
+    int threads_1 = bench_one_stream(m, &bl);
+    bench_hooks(m);
+    int threads_8 = bench_many_streams(m, 8, 100);
+    int threads_64 = bench_many_streams(m, 64, 50);
+    printf("blas_threads %s\n", HAVE_BLAS_THREADS ? "settable" : "missing");
+    printf("blas_threads_1 %d\nblas_threads_8 %d\nblas_threads_64 %d\n", threads_1, threads_8,
+           threads_64);
     printf("flops_per_token %.9g\n", flops_per_token(m));
+    openblas_set_num_threads(threads_64);
     bench_scoring(m, 128, 200);
     int max_len = 100;
     printf("sample_max_len %d\n", max_len);
+    openblas_set_num_threads(threads_1);
     bench_sampling(m, ntunes / 10 > 0 ? ntunes / 10 : 1, max_len, 1);
+    openblas_set_num_threads(threads_8);
     bench_sampling(m, ntunes, max_len, 8);
+    openblas_set_num_threads(threads_64);
     bench_sampling(m, ntunes, max_len, 64);
     folkrnn_model_free(m);
+    print_loadavg("loadavg_end");
     return 0;
 }

@@ -126,7 +126,8 @@ int fr_save_safetensors(const struct folkrnn_model *m, unsigned char **data, siz
 
 /* ---- kernels (kernels.c) ------------------------------------------------ */
 
-/* In place: p[i] = exp(x[i] - max) / sum over n values, computed in double. */
+/* In place: p[i] = exp(x[i] - max) / sum over n values, the exponentials and
+   their sum in double. */
 void fr_softmax(float *x, int n);
 /* Y (rows, n; ld ldy) += X (rows, k; ld ldx) . W (k, n; ld ldw), through CBLAS. */
 void fr_matmul_acc(int rows, int k, int n, const float *X, int ldx, const float *W, int ldw,

@@ -17,11 +17,17 @@ void fr_softmax(float *x, int n)
     for (int i = 1; i < n; i++)
         if (x[i] > max)
             max = x[i];
+    /* Each exponential once, kept as a float: rounding it before the
+       division costs at most one more float rounding of the result. */
     double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        double e = exp((double)x[i] - (double)max);
+        sum += e;
+        x[i] = (float)e;
+    }
+    double scale = 1.0 / sum;
     for (int i = 0; i < n; i++)
-        sum += exp((double)x[i] - (double)max);
-    for (int i = 0; i < n; i++)
-        x[i] = (float)(exp((double)x[i] - (double)max) / sum);
+        x[i] = (float)(x[i] * scale);
 }
 
 void fr_matmul_acc(int rows, int k, int n, const float *X, int ldx, const float *W, int ldw,

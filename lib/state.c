@@ -35,7 +35,6 @@ struct folkrnn_state {
     float **h, **c;      /* [num_layers] (B, units): the committed state; c NULL for GRU */
     float **h_new, **c_new; /* [num_layers] (B, units): the step in progress */
     float *x0;           /* (B, input_size): first-layer inputs for dense or weighted input */
-    float *xh;           /* (B, max of in+units): [x h_prev] of the layer in progress; LSTM */
     float *pre;          /* (B, G*max_units): gate pre-activations, then the gates */
     float *pre_hid;      /* (B, G*max_units): h_prev W_hid; GRU only, NULL for LSTM */
     float *logits;       /* (B, V): logits of the last committed step */
@@ -45,6 +44,7 @@ struct folkrnn_state {
     struct hook *hooks;  /* [nhooks], in order added */
     int nhooks, hooks_cap, next_hook_id;
     int hooks_at[FOLKRNN_HOOK_NPOINTS]; /* number of hooks per point: 0 skips the point */
+    float *xh;           /* (B, max of in+units): [x h_prev] of the layer in progress; LSTM */
 };
 
 /* ---- creation --------------------------------------------------------------- */

@@ -6,8 +6,11 @@
    medians: whatever else runs slows both alike.
 
    Usage: bench MODEL.pkl [TUNES [PY3_MODEL.pkl]]
+          bench --score MODEL.pkl NTUNES LEN BLAS_THREADS
    MODEL.pkl in the layout of folk-rnn's own file; PY3_MODEL.pkl the same
-   written by Python 3's protocol 2 (bench/make_v2_model.py --py3).
+   written by Python 3's protocol 2 (bench/make_v2_model.py --py3).  The
+   second form only scores, so that run.sh can alternate it with PyTorch
+   (bench/torch_score.py takes the same arguments).
    Prints one "key value" line per measurement, times in seconds. */
 #include <cblas.h>
 #include <math.h>
@@ -164,25 +167,29 @@ __attribute__((target_clones("arch=x86-64-v3", "default")))
 static void *stream_part(void *arg)
 {
     struct stream_job *job = arg;
-    v8 acc[4] = {{0}};
+    v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}; /* in registers: no element access */
+    float tail = 0;
     for (int i = 0; i < job->bl->count; i++) {
         const struct block *b = &job->bl->b[i];
         size_t lo = b->n * (size_t)job->part / (size_t)job->parts;
         size_t hi = b->n * (size_t)(job->part + 1) / (size_t)job->parts;
         size_t quarter = (hi - lo) / 32 * 8;
-        const float *run = b->data + lo;
-        for (size_t k = 0; k < quarter; k += 8)
-            for (int r = 0; r < 4; r++) {
-                v8 x;
-                memcpy(&x, run + r * quarter + k, sizeof x);
-                acc[r] += x;
-            }
+        const float *r0 = b->data + lo, *r1 = r0 + quarter, *r2 = r1 + quarter, *r3 = r2 + quarter;
+        for (size_t k = 0; k < quarter; k += 8) {
+            v8 x0, x1, x2, x3;
+            memcpy(&x0, r0 + k, sizeof x0);
+            memcpy(&x1, r1 + k, sizeof x1);
+            memcpy(&x2, r2 + k, sizeof x2);
+            memcpy(&x3, r3 + k, sizeof x3);
+            a0 += x0, a1 += x1, a2 += x2, a3 += x3;
+        }
         for (size_t k = lo + 4 * quarter; k < hi; k++)
-            acc[0][0] += b->data[k];
+            tail += b->data[k];
     }
-    for (int r = 0; r < 4; r++)
-        for (int j = 0; j < 8; j++)
-            job->sum += acc[r][j];
+    v8 all = a0 + a1 + a2 + a3;
+    for (int j = 0; j < 8; j++)
+        tail += all[j];
+    job->sum = tail;
     return NULL;
 }
 
@@ -269,13 +276,16 @@ static int bench_one_stream(const folkrnn_model *m, const struct blocks *bl)
     struct stepper st;
     stepper_new(&st, m, 1);
     double t[4][REPS];
-    for (int i = 0; i < REPS; i++)
-        for (int threads = 1; threads <= 2; threads++) {
-            openblas_set_num_threads(threads);
-            step_once(&st); /* lets the BLAS pool wake up or settle */
+    for (int threads = 1; threads <= 2; threads++) {
+        /* In blocks: OpenBLAS's threads spin a while after each product,
+           which would slow whatever runs next with another thread count. */
+        openblas_set_num_threads(threads);
+        step_once(&st);
+        for (int i = 0; i < REPS; i++) {
             t[threads - 1][i] = step_once(&st);
             t[threads + 1][i] = stream_weights_once(bl, threads);
         }
+    }
     double one = median(t[0], REPS), two = median(t[1], REPS);
     printf("step_1_blas1 %.9g\nstep_1_blas2 %.9g\n", one, two);
     printf("stream_weights_1thread %.9g\n", median(t[2], REPS));
@@ -383,13 +393,14 @@ static int bench_many_streams(const folkrnn_model *m, int B, int reps)
     stepper_new(&st, m, B);
     sgemm_shapes_new(&sh, m, B);
     double t[4][REPS];
-    for (int i = 0; i < reps; i++)
-        for (int threads = 1; threads <= 2; threads++) {
-            openblas_set_num_threads(threads);
-            sgemm_once(&sh, B); /* lets the BLAS pool wake up or settle */
+    for (int threads = 1; threads <= 2; threads++) {
+        openblas_set_num_threads(threads); /* in blocks, as in bench_one_stream */
+        sgemm_once(&sh, B);
+        for (int i = 0; i < reps; i++) {
             t[threads - 1][i] = step_once(&st);
             t[threads + 1][i] = sgemm_once(&sh, B);
         }
+    }
     double best[2];
     for (int threads = 1; threads <= 2; threads++) {
         best[threads - 1] = median(t[threads - 1], reps);
@@ -474,10 +485,26 @@ static void bench_scoring(const folkrnn_model *m, int ntunes, int len)
     free(ll);
 }
 
+/* bench --score MODEL NTUNES LEN BLAS_THREADS */
+static int score_only(char **argv)
+{
+    folkrnn_model *m;
+    int rc = folkrnn_model_load(argv[2], &m);
+    if (rc < 0)
+        die(argv[2], rc);
+    openblas_set_num_threads(atoi(argv[5]));
+    bench_scoring(m, atoi(argv[3]), atoi(argv[4]));
+    folkrnn_model_free(m);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench MODEL.pkl [TUNES [PY3_MODEL.pkl]]\n");
+    if (argc == 6 && strcmp(argv[1], "--score") == 0)
+        return score_only(argv);
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: bench MODEL.pkl [TUNES [PY3_MODEL.pkl]]\n"
+                        "       bench --score MODEL.pkl NTUNES LEN BLAS_THREADS\n");
         return 2;
     }
     const char *pkl = argv[1];
@@ -511,8 +538,6 @@ int main(int argc, char **argv)
     printf("blas_threads_1 %d\nblas_threads_8 %d\nblas_threads_64 %d\n", threads_1, threads_8,
            threads_64);
     printf("flops_per_token %.9g\n", flops_per_token(m));
-    openblas_set_num_threads(threads_64);
-    bench_scoring(m, 128, 200);
     int max_len = 100;
     printf("sample_max_len %d\n", max_len);
     openblas_set_num_threads(threads_1);

@@ -27,12 +27,14 @@ def main():
     with torch.no_grad():
         for first in range(0, ntunes, batch):
             b = min(batch, ntunes - first)
+            # <s> and the tune in, the tune and </s> predicted: length + 1
+            # steps and predictions per tune, as folkrnn_score counts them.
             ids = torch.randint(2, vocab, (length + 2, b), generator=gen)
-            x = torch.nn.functional.one_hot(ids, vocab).float()
+            x = torch.nn.functional.one_hot(ids[:-1], vocab).float()
             h, _ = lstm(x)
             logp = torch.log_softmax(dense(h), dim=-1)
-            logp.gather(2, ids.roll(-1, 0).unsqueeze(2)).sum()
-            tokens += b * (length + 2)
+            logp.gather(2, ids[1:].unsqueeze(2)).sum()
+            tokens += b * (length + 1)
     dt = time.perf_counter() - t0
     print("torch score_tokens_per_second %.9g" % (tokens / dt))
 

@@ -97,7 +97,9 @@ static int append(int **all, size_t *len, size_t *cap, const int *ids, int n)
         *all = grown;
         *cap = want;
     }
-    memcpy(*all + *len, ids, (size_t)n * sizeof *ids);
+    if (n > 0) /* robustness (issue 8): ids may be NULL when n is 0, and
+                  memcpy(NULL) is undefined (UBSan in test_cli_sample.sh) */
+        memcpy(*all + *len, ids, (size_t)n * sizeof *ids);
     *len += (size_t)n;
     return 0;
 }

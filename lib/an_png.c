@@ -111,7 +111,7 @@ static void axis_plan(struct axis *a, int horizontal)
         a->label_w = w > a->label_w ? w : a->label_w;
     }
     /* room along the axis one label needs: its height (rows) or width (columns) */
-    int room = horizontal ? a->label_w + 2 * FR_FONT_W : FR_FONT_H * a->scale + 2;
+    int room = horizontal ? a->label_w + 2 * FR_FONT_W : FR_FONT_H * a->scale + 1;
     a->step = (int)nice_step(fmax(1.0, (double)room / a->cell));
 }
 

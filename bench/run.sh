@@ -104,10 +104,4 @@ awk '
         r(v["step_1_noop_hook"] / v["step_1_plain"]), "< 1.05")
     row("step recording every point / plain (CPU s)", r(v["step_1_record_all"]), r(v["step_1_plain"]),
         r(v["step_1_record_all"] / v["step_1_plain"]), "")
-    if ("bf16_step_1" in v) {
-      row("bf16 1-stream step / float32 step", r(v["bf16_step_1"]), r(v["bf16_f32_step_1"]),
-          r(v["bf16_step_1"] / v["bf16_f32_step_1"]), "")
-      row("bf16 probabilities: max |p - p_f32|, mean", r(v["bf16_max_abs_dprob"]), r(v["bf16_mean_abs_dprob"]), "", "")
-      row("bf16: max |log p - log p_f32| of sampled tokens", r(v["bf16_max_abs_dlogp"]), "", "", "")
-    }
   }' "$out"

@@ -25,15 +25,19 @@ measure() {
     errors=0 total=0
     for f in "$dir/$name".[0-9]*.abc; do
         total=$((total + 1))
-        if abc2midi "$f" -o /dev/null 2>&1 | grep -q '^Error'; then errors=$((errors + 1)); fi
+        # A tune abc2midi cannot finish within bounds counts as an error.
+        if ! out=$( (ulimit -v 1000000; timeout 20 abc2midi "$f" -o /dev/null) 2>&1) ||
+           printf '%s\n' "$out" | grep -q '^Error'; then
+            errors=$((errors + 1))
+        fi
     done
     bars=$("$folkrnn" tokens --bars "$lines" | tail -1)
     awk '{ print NF }' "$lines" | sort -n >"$dir/$name.len"
     awk -v name="$name" -v total="$total" -v errors="$errors" -v bars="$bars" '
         { len[NR] = $1; sum += $1 }
         END {
-            split(bars, b, " ")
-            for (i = 1; i <= length(b); i++) field[b[i]] = b[i + 1]
+            nb = split(bars, b, " ")
+            for (i = 1; i < nb; i++) field[b[i]] = b[i + 1]
             printf "| %s | %d | %.1f%% | %.1f%% | %.1f%% | %.0f | %d | %d | %d |\n", name, total,
                 100 * (total - errors) / total, 100 * field["share"], 100 * field["tunes-with-faults"] / total,
                 sum / NR, len[int(NR * 0.1) + 1], len[int(NR * 0.5) + 1], len[int(NR * 0.9) + 1]
@@ -53,7 +57,7 @@ measure corpus
 valid=$("$folkrnn" info --json "$model" 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
 meta = json.load(sys.stdin).get("metadata", {})
-for key in ("valid_losses", "losses_valid", "valid_loss"):
+for key in ("training.losses_valid", "losses_eval_valid"):
     if key in meta:
         v = meta[key]
         v = json.loads(v) if isinstance(v, str) else v

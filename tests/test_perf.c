@@ -122,8 +122,10 @@ static void ref_layer(struct ref *r, int b, int l, const double *x)
     }
 }
 
-/* One step of every stream fed tokens[B]; probs (B, V). */
-static void ref_step(struct ref *r, const int *tokens, double *probs)
+/* One step of every stream fed weights[B] on tokens[B] and 1 - weights[B]
+   on others[B] (weights 1: plain tokens); probs (B, V). */
+static void ref_step(struct ref *r, const int *tokens, const int *others, const double *weights,
+                     double *probs)
 {
     const folkrnn_model *m = r->m;
     int lde, ldw, ldd;
@@ -132,7 +134,8 @@ static void ref_step(struct ref *r, const int *tokens, double *probs)
     for (int b = 0; b < r->B; b++) {
         double x[64];
         for (int k = 0; k < r->I; k++)
-            x[k] = E[tokens[b] * lde + k];
+            x[k] = weights[b] * E[tokens[b] * lde + k] +
+                   (1 - weights[b]) * E[others[b] * lde + k];
         for (int l = 0; l < r->L; l++) {
             ref_layer(r, b, l, x);
             memcpy(x, r->h[b][l], sizeof x);
@@ -161,21 +164,34 @@ static void expect_close(double got, double want, const char *what, int b, int s
                   step, got, want, d);
 }
 
-/* Step a state of B streams and the plain equations side by side. */
-static void compare_run(folkrnn_model *m, int B, int steps)
+/* Step a state of B streams and the plain equations side by side, fed
+   tokens, or when two_hot is set 0.7/0.3 mixtures of two tokens through
+   folkrnn_state_step_input. */
+static void compare_run(folkrnn_model *m, int B, int steps, int two_hot)
 {
     static struct ref r;
     ref_init(&r, m, B);
     folkrnn_state *s;
     ck_assert_ok(folkrnn_state_new(m, B, &s));
-    int V = r.V, tokens[64];
+    int V = r.V, tokens[64], others[64];
+    double weights[64];
     float *probs = malloc((size_t)B * V * sizeof *probs);
+    float *inputs = calloc((size_t)B * V, sizeof *inputs);
     double *want = malloc((size_t)B * V * sizeof *want);
     for (int t = 0; t < steps; t++) {
-        for (int b = 0; b < B; b++)
+        for (int b = 0; b < B; b++) {
             tokens[b] = (int)((uniform() + 1) * 0.5 * V) % V;
-        ck_assert_ok(folkrnn_state_step(s, tokens, probs));
-        ref_step(&r, tokens, want);
+            others[b] = (tokens[b] + 1 + t) % V;
+            weights[b] = two_hot ? 0.7 : 1.0;
+            memset(inputs + (size_t)b * V, 0, (size_t)V * sizeof *inputs);
+            inputs[b * V + tokens[b]] = 0.7f;
+            inputs[b * V + others[b]] = 0.3f;
+        }
+        if (two_hot)
+            ck_assert_ok(folkrnn_state_step_input(s, inputs, probs));
+        else
+            ck_assert_ok(folkrnn_state_step(s, tokens, probs));
+        ref_step(&r, tokens, others, weights, want);
         for (int b = 0; b < B; b++) {
             for (int v = 0; v < V; v++)
                 expect_close(probs[b * V + v], want[b * V + v], "probability", b, t);
@@ -190,6 +206,7 @@ static void compare_run(folkrnn_model *m, int B, int steps)
         }
     }
     free(probs);
+    free(inputs);
     free(want);
     folkrnn_state_free(s);
 }
@@ -197,8 +214,10 @@ static void compare_run(folkrnn_model *m, int B, int steps)
 START_TEST(test_lstm_onehot_matches_plain)
 {
     folkrnn_model *m = make_model(FOLKRNN_CELL_LSTM, 0, 11);
-    compare_run(m, 1, 6);  /* matrix-vector products */
-    compare_run(m, 64, 6); /* matrix-matrix products */
+    compare_run(m, 1, 6, 0);  /* matrix-vector products */
+    compare_run(m, 64, 6, 0); /* matrix-matrix products */
+    compare_run(m, 1, 4, 1);  /* weighted input: [inputs h] by [W_in; W_hid] */
+    compare_run(m, 64, 4, 1);
     folkrnn_model_free(m);
 }
 END_TEST
@@ -206,8 +225,9 @@ END_TEST
 START_TEST(test_lstm_dense_matches_plain)
 {
     folkrnn_model *m = make_model(FOLKRNN_CELL_LSTM, 19, 12);
-    compare_run(m, 1, 6);
-    compare_run(m, 13, 6);
+    compare_run(m, 1, 6, 0);
+    compare_run(m, 13, 6, 0);
+    compare_run(m, 13, 4, 1); /* inputs x embedding, then [x h] */
     folkrnn_model_free(m);
 }
 END_TEST
@@ -215,11 +235,12 @@ END_TEST
 START_TEST(test_gru_matches_plain)
 {
     folkrnn_model *m = make_model(FOLKRNN_CELL_GRU, 0, 13);
-    compare_run(m, 1, 6);
-    compare_run(m, 64, 6);
+    compare_run(m, 1, 6, 0);
+    compare_run(m, 64, 6, 0);
+    compare_run(m, 64, 4, 1);
     folkrnn_model_free(m);
     m = make_model(FOLKRNN_CELL_GRU, 19, 14);
-    compare_run(m, 5, 6);
+    compare_run(m, 5, 6, 0);
     folkrnn_model_free(m);
 }
 END_TEST

@@ -73,6 +73,9 @@ struct folkrnn_model {
 int fr_model_alloc(int cell, int num_layers, const int *units, int vocab_size,
                    int input_size, struct folkrnn_model **out);
 
+/* The widest layer's number of units (scratch buffers are sized by it). */
+int fr_model_max_units(const struct folkrnn_model *m);
+
 /* Take over tokens[vocab_size] (strings copied) and build the lookup index.
    Fails with FOLKRNN_E_FORMAT naming a duplicate or empty token. */
 int fr_model_set_tokens(struct folkrnn_model *m, const char *const *tokens);

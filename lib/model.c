@@ -46,6 +46,15 @@ static void layout(struct folkrnn_model *m)
     m->dense_b = p;
 }
 
+int fr_model_max_units(const struct folkrnn_model *m)
+{
+    int u = 0;
+    for (int l = 0; l < m->num_layers; l++)
+        if (m->layers[l].units > u)
+            u = m->layers[l].units;
+    return u;
+}
+
 /* Sizes are ints in the API; keep every product far inside size_t and the
    total below what any machine could hold. */
 #define FR_MAX_DIM (1 << 24)

@@ -49,15 +49,6 @@ struct folkrnn_state {
 
 /* ---- creation --------------------------------------------------------------- */
 
-static int max_units(const struct folkrnn_model *m)
-{
-    int u = 0;
-    for (int l = 0; l < m->num_layers; l++)
-        if (m->layers[l].units > u)
-            u = m->layers[l].units;
-    return u;
-}
-
 /* The widest [x h] row of any layer. */
 static int max_xh(const struct folkrnn_model *m)
 {
@@ -125,7 +116,7 @@ static int alloc_buffers(struct folkrnn_state *s)
         if (!s->h[l] || !s->h_new[l] || (lstm && (!s->c[l] || !s->c_new[l])))
             return fr_oom("state vectors", total);
     }
-    size_t gates = B * (size_t)m->ngates * (size_t)max_units(m);
+    size_t gates = B * (size_t)m->ngates * (size_t)fr_model_max_units(m);
     size_t V = (size_t)m->vocab_size;
     s->x0 = alloc_floats(B * (size_t)m->input_size, &total);
     s->pre = alloc_floats(gates, &total);

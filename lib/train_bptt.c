@@ -55,15 +55,6 @@ struct fr_bptt {
     float *dc;         /* (cap_tunes, maxU): LSTM d(loss)/d(c_{t-1}) */
 };
 
-static int max_units(const struct folkrnn_model *m)
-{
-    int u = 0;
-    for (int l = 0; l < m->num_layers; l++)
-        if (m->layers[l].units > u)
-            u = m->layers[l].units;
-    return u;
-}
-
 static void free_buffers(struct fr_bptt *w)
 {
     for (int l = 0; l < w->nlayers; l++) {
@@ -98,7 +89,7 @@ static int reserve(struct fr_bptt *w, const struct folkrnn_model *m, long npos, 
     long cap = npos > w->cap ? npos : w->cap;
     int cap_tunes = ntunes > w->cap_tunes ? ntunes : w->cap_tunes;
     free_buffers(w);
-    size_t n = (size_t)cap, total = 0, U = (size_t)max_units(m);
+    size_t n = (size_t)cap, total = 0, U = (size_t)fr_model_max_units(m);
     int ok = 1;
     for (int l = 0; l < m->num_layers; l++) {
         size_t u = (size_t)m->layers[l].units, g = (size_t)m->ngates * u;

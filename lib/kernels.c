@@ -1,6 +1,6 @@
 /* kernels.c -- the small numerical building blocks of a step.
 
-   The cell kernels run eight units at a time with train_simd.h's vector
+   The cell kernels run eight units at a time with simd.h's vector
    exponential (compiled for AVX2 machines and for any x86-64, chosen when
    the library loads).  Each lane does the same IEEE single-precision
    operations whatever its position, so a value does not depend on the
@@ -9,7 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 #include "internal.h"
-#include "train_simd.h"
+#include "simd.h"
 
 void fr_softmax(float *x, int n)
 {

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "train_internal.h"
-#include "train_simd.h"
+#include "simd.h"
 
 /* ---- buffers ------------------------------------------------------------------ */
 
@@ -187,7 +187,7 @@ static void apply_dropout(float *x, int U, const struct fr_batch *b, int l, floa
             dropout_row(x + (size_t)(b->offset[t] + i) * U, U, dropout_key(b, l, t, i), p);
 }
 
-/* The row kernels below run eight units at a time (train_simd.h); k is the
+/* The row kernels below run eight units at a time (simd.h); k is the
    number of lanes in use, 8 but at a row's end.  clip is +infinity when
    there is no clipping, so clamping then changes nothing. */
 #define LANES(j, k, U) for (int j = 0, k = (U) < 8 ? (U) : 8; j < (U); j += 8, k = (U) - j < 8 ? (U) - j : 8)

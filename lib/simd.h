@@ -1,4 +1,4 @@
-/* train_simd.h -- eight-lane float vectors (GCC/Clang vector extensions) and
+/* simd.h -- eight-lane float vectors (GCC/Clang vector extensions) and
    the exponential the training kernels are built on (internal).
 
    Why: glibc's expf/tanhf cost more than the matrix products for small
@@ -12,8 +12,8 @@
    exponent bits; relative error about 1e-7 over [-87.3, 88.7] (inputs are
    clamped to [-87.3, 88], so the result is always finite and normal).
    tanh(x) = 1 - 2 / (1 + e^(2x)), absolute error about 1e-7. */
-#ifndef FOLKRNN_TRAIN_SIMD_H
-#define FOLKRNN_TRAIN_SIMD_H
+#ifndef FOLKRNN_SIMD_H
+#define FOLKRNN_SIMD_H
 
 #include <stdint.h>
 #include <string.h>
@@ -109,4 +109,4 @@ FR_VINLINE fr_v8 fr_vtanh(fr_v8 x)
     return fr_v8_set(1.0f) - fr_v8_set(2.0f) / (fr_v8_set(1.0f) + fr_vexp(x + x));
 }
 
-#endif /* FOLKRNN_TRAIN_SIMD_H */
+#endif /* FOLKRNN_SIMD_H */

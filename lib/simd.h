@@ -1,5 +1,5 @@
 /* simd.h -- eight-lane float vectors (GCC/Clang vector extensions) and
-   the exponential the training kernels are built on (internal).
+   the exponential the cell kernels of inference and training are built on (internal).
 
    Why: glibc's expf/tanhf cost more than the matrix products for small
    models and a large share for big ones; these run eight lanes at a time.

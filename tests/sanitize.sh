@@ -11,7 +11,7 @@
 #
 # Environment: SRCDIR (default: this script's source tree), JOBS (make -j, 2),
 # VALGRIND_TIMEOUT (seconds per program, 300), VALGRIND_SKIP (program names
-# not to run under Valgrind, space-separated).
+# not to run under Valgrind, space-separated; default test_perf, a benchmark).
 #
 # ASan/UBSan: any report fails (halt_on_error; LeakSanitizer on).  The tests
 # that load the library into another runtime (Python via ctypes, the
@@ -96,7 +96,10 @@ valgrind)
     build=${2:-/work/build-rel}
     make -s -C "$build" -j"$JOBS" check TESTS=
     ensure_robust_tests "$build" ""
-    progs=$(make_var "$build" check_PROGRAMS)
+    # The Check programs (tests/test_*), not the examples, which need arguments.
+    progs=$(for p in $(make_var "$build" check_PROGRAMS); do
+        case $p in tests/test_*) echo "$p" ;; esac
+    done)
     case " $progs " in *" tests/test_robust "*) ;; *) progs="$progs tests/test_robust tests/test_threads" ;; esac
     rm -f "$build"/tests/*.valgrind.status
     # JOBS programs at a time, each its own Valgrind.
@@ -112,7 +115,7 @@ valgrind-one)
     # make check already judges; under Valgrind's 20-50x slowdown the speed
     # checks of some programs fail, so they are shown but do not fail the stage.
     build=$2 p=$3
-    case " ${VALGRIND_SKIP:-} " in *" $(basename "$p") "*) echo "SKIP: $p"; echo ok >"$build/$p.valgrind.status"; exit 0 ;; esac
+    case " ${VALGRIND_SKIP-test_perf} " in *" $(basename "$p") "*) echo "SKIP: $p"; echo ok >"$build/$p.valgrind.status"; exit 0 ;; esac
     test_env
     log="$build/$p.valgrind.log"
     start=$(date +%s)

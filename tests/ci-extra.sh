@@ -8,13 +8,16 @@
 # builds go beside it (PLAIN_BUILD-asan, PLAIN_BUILD-tsan, PLAIN_BUILD-fuzz).
 # Stages, each cut off by timeout(1) at its budget (seconds):
 #
-#   fuzz      fuzz/run.sh: 7 libFuzzer targets x FUZZ_SECONDS (45) + build   600
+#   fuzz      fuzz/run.sh: 7 libFuzzer targets x FUZZ_SECONDS (45) + build   540
 #   asan      tests/sanitize.sh asan: gcc ASan+UBSan build, make check      540
-#   valgrind  tests/sanitize.sh valgrind PLAIN_BUILD: Check programs        420
-#   tsan      tests/sanitize.sh tsan: TSan build, tests/test_threads        300
+#   valgrind  tests/sanitize.sh valgrind PLAIN_BUILD: Check programs, 2 at  480
+#             a time (test_inference alone takes 2-5 minutes under memcheck)
+#   tsan      tests/sanitize.sh tsan: TSan build, tests/test_threads        240
 #
-# so the whole script ends within 31 minutes even when every stage hits its
-# budget, and takes about 20 on two cores when none does.  CI_EXTRA_STAGES
+# so the whole script ends within 30 minutes even when every stage hits its
+# budget.  Measured on two cores shared with other builds: fuzz 7.5 min
+# (build 2, 45 s a target), asan 4-7, valgrind 7.5 (8.7 with a rebuild),
+# tsan 1: about 20 minutes.  CI_EXTRA_STAGES
 # chooses stages ("fuzz asan valgrind tsan"); a stage that fails or runs out
 # of time makes the script exit 1 after the others have run.  Needs clang
 # and libclang-rt-14-dev (fuzz), valgrind, and gcc's libasan/libubsan/libtsan.
@@ -48,10 +51,10 @@ run_stage() {
 
 FUZZ_BUILD=$plain-fuzz
 export FUZZ_BUILD
-run_stage fuzz 600 "$src/fuzz/run.sh"
+run_stage fuzz 540 "$src/fuzz/run.sh"
 run_stage asan 540 "$here/sanitize.sh" asan "$plain-asan"
-run_stage valgrind 420 "$here/sanitize.sh" valgrind "$plain"
-run_stage tsan 300 "$here/sanitize.sh" tsan "$plain-tsan"
+run_stage valgrind 480 "$here/sanitize.sh" valgrind "$plain"
+run_stage tsan 240 "$here/sanitize.sh" tsan "$plain-tsan"
 
 if [ -n "$failed" ]; then
     echo "ci-extra: FAILED:$failed"

@@ -42,7 +42,7 @@ tokens:fuzz_tokens.c:tokens abc:fuzz_abc.c:abc template:fuzz_template.c:template
 bars:fuzz_bars.c:bars"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-# clang refuses lib/train_simd.h's 8-float vectors passed by value unless AVX
+# clang refuses lib/simd.h's 8-float vectors passed by value unless AVX
 # is on (gcc only notes the ABI change), and lib/kernels.c uses them.
 SIMD=
 if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then SIMD="-mavx2 -mfma"; fi

@@ -76,6 +76,20 @@ def _close_quietly(obj):
         pass
 
 
+class _Closable:
+    """For objects owning a C handle: close() on leaving a with block, and
+    quietly when garbage-collected.  Subclasses define close()."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        _close_quietly(self)
+
+
 def default_model_path():
     """The model folkrnn.Model() loads, found like the folkrnn command does:
     $FOLKRNN_MODEL, else folkrnn_default_model_path() (the installed
@@ -104,7 +118,7 @@ def default_model_path():
                        "with its %s" % DEFAULT_MODEL_NAME)
 
 
-class Model:
+class Model(_Closable):
     """A folk-rnn model (folkrnn_model).
 
     Model(path) loads a folk-rnn pickle or a libfolkrnn safetensors file
@@ -176,15 +190,6 @@ class Model:
             s.close()
         fn("folkrnn_model_free")(self._h)
         self._h = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        _close_quietly(self)
 
     # ---- architecture and vocabulary ----------------------------------
 
@@ -356,7 +361,7 @@ class Event:
                 % (self.point, self.layer, self.stream, self.step, self.token, self.n))
 
 
-class State:
+class State(_Closable):
     """One or more independent streams stepping through a model
     (folkrnn_state).  Use one State per thread.  Made by Model.state()."""
 
@@ -392,15 +397,6 @@ class State:
             fn("folkrnn_state_free")(self._h)
         self._h = None
         self._hooks.clear()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        _close_quietly(self)
 
     # ---- stepping ------------------------------------------------------
 

@@ -5,7 +5,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 import numpy as np
 
 from . import _lib
-from ._core import State, _close_quietly
+from ._core import State, _Closable
 from ._lib import BeamOpts, call, fn
 from ._text import class_id
 
@@ -24,7 +24,7 @@ def _int_array(ids):
     return (c_int * max(len(ids), 1))(*ids), len(ids)
 
 
-class Sampler:
+class Sampler(_Closable):
     """Draws tunes from a model (folkrnn_sampler).  Settings are keyword
     arguments here or setters later: streams, temperature, seed, rng
     ("default": tune k reproducible from seed + k; "numpy": folk-rnn's own
@@ -49,15 +49,6 @@ class Sampler:
                 self._state.close()
             fn("folkrnn_sampler_free")(self._h)
             self._h = None
-
-    def __del__(self):
-        _close_quietly(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _ids(self, tokens):
         return self.model.token_ids(tokens)

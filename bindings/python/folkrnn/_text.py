@@ -2,7 +2,7 @@
 import ctypes
 from ctypes import byref, c_char_p, c_double, c_int, c_long, c_void_p
 
-from ._core import _close_quietly
+from ._core import _Closable
 from ._lib import call, encode, fn
 
 WILDCARD = -2          # FOLKRNN_WILDCARD: "*" in a template
@@ -84,7 +84,7 @@ class Bars:
                                                                   self.faults or "none")
 
 
-class Vocab:
+class Vocab(_Closable):
     """A vocabulary (folkrnn_vocab): token texts by id, for parsing and
     rendering token text and ABC and counting bars.  Vocab(tokens),
     Vocab.v2() (folk-rnn v2's 137 tokens), or model.vocabulary()."""
@@ -112,15 +112,6 @@ class Vocab:
         if getattr(self, "_h", None) is not None:
             fn("folkrnn_vocab_free")(self._h)
             self._h = None
-
-    def __del__(self):
-        _close_quietly(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __len__(self):
         return call("folkrnn_vocab_size", self._h)

@@ -4,13 +4,13 @@ from ctypes import POINTER, byref, c_float, c_int, c_long, c_void_p
 
 import numpy as np
 
-from ._core import _close_quietly, _point_id
+from ._core import _Closable, _point_id
 from ._lib import call, encode, fn
 
 EDIT_OPS = {"set": 0, "scale": 1, "add": 2}
 
 
-class Recorder:
+class Recorder(_Closable):
     """Records, for each point, layer and stream, the values of every step
     (folkrnn_recorder), through hooks on a State.  It sees values as the
     hooks added before it left them.  Freed before its state (closing the
@@ -72,17 +72,8 @@ class Recorder:
                 fn("folkrnn_recorder_free")(self._h)
             self._h = None
 
-    def __del__(self):
-        _close_quietly(self)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class Edits:
+class Edits(_Closable):
     """Edits of activations while a State steps (folkrnn_edits): set, scale
     or add to chosen units at a point, within a range of steps.  Freed
     before its state (closing the state closes it).
@@ -115,11 +106,3 @@ class Edits:
                 fn("folkrnn_edits_free")(self._h)
             self._h = None
 
-    def __del__(self):
-        _close_quietly(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -879,7 +879,9 @@ typedef struct folkrnn_beam_opts {
     double temperature;    /* default 1 */
 } folkrnn_beam_opts;
 
-/* Set opts to the defaults (and opts->size).  NULL is a no-op. */
+/* Set opts to the defaults (and opts->size).  NULL is a no-op.  The library
+   reads only the first opts->size bytes, so programs built against an older,
+   shorter folkrnn_beam_opts keep working when fields are appended. */
 FOLKRNN_API void folkrnn_beam_opts_init(folkrnn_beam_opts *opts);
 
 typedef struct folkrnn_beam folkrnn_beam;
@@ -888,7 +890,7 @@ typedef struct folkrnn_beam folkrnn_beam;
    opts NULL: the defaults.  *out: caller frees with folkrnn_beam_free.
    Work grows as width^depth: width 28 and depth 4 with no floor is 600,000
    leaves.  Errors: FOLKRNN_E_INVALID (NULL m or out, a bad option, opts->size
-   too small, no <s>/</s> in the model), FOLKRNN_E_RANGE (a context token),
+   below this version's fields: _init not called, no <s>/</s> in the model), FOLKRNN_E_RANGE (a context token),
    FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, int ncontext,
                                     const folkrnn_beam_opts *opts, folkrnn_beam **out);

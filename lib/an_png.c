@@ -370,14 +370,9 @@ int folkrnn_png_heatmap(const char *path, const folkrnn_matrix *a, const folkrnn
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_png_heatmap: NULL path");
     folkrnn_heatmap_opts o;
     folkrnn_heatmap_opts_init(&o);
-    if (opts) { /* the caller's prefix over the defaults: older callers pass less */
-        if (opts->size < offsetof(folkrnn_heatmap_opts, title))
-            return fr_error(FOLKRNN_E_INVALID,
-                            "folkrnn_png_heatmap: opts->size %zu: call "
-                            "folkrnn_heatmap_opts_init first",
-                            opts->size);
-        memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
-    }
+    if ((rc = fr_opts_over(&o, sizeof o, opts, offsetof(folkrnn_heatmap_opts, title),
+                           "folkrnn_png_heatmap")))
+        return rc;
     if ((rc = check_opts(&o)))
         return rc;
     value_range(a, &o);

@@ -231,15 +231,11 @@ int folkrnn_svg_lines(const char *path, const folkrnn_series *series, int nserie
 {
     folkrnn_plot_opts o;
     folkrnn_plot_opts_init(&o);
-    if (opts) { /* the caller's prefix over the defaults: older callers pass less */
-        if (opts->size < offsetof(folkrnn_plot_opts, title))
-            return fr_error(FOLKRNN_E_INVALID,
-                            "folkrnn_svg_lines: opts->size %zu: call "
-                            "folkrnn_plot_opts_init first",
-                            opts->size);
-        memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
-    }
-    int rc = check_args(path, series, nseries, &o);
+    int rc = fr_opts_over(&o, sizeof o, opts, offsetof(folkrnn_plot_opts, title),
+                          "folkrnn_svg_lines");
+    if (rc)
+        return rc;
+    rc = check_args(path, series, nseries, &o);
     if (rc)
         return rc;
     struct scale sx = {.log = o.log_x}, sy = {.log = o.log_y};

@@ -6,6 +6,7 @@
    holding the children of the node being expanded at depth d, so the
    children of a node advance in one step (one matrix product per layer),
    and memory stays depth x width streams however large the tree. */
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,9 +154,6 @@ static int expand(struct search *x, folkrnn_state *st, int b, int d, double P)
 
 static int check_opts(const folkrnn_beam_opts *o, int V, int *width)
 {
-    if (o->size < sizeof *o)
-        return fr_error(FOLKRNN_E_INVALID, "folkrnn_beam_opts.size %zu < %zu: call "
-                        "folkrnn_beam_opts_init", o->size, sizeof *o);
     if (o->depth < 1 || o->width < 0 || !(o->floor >= 0) || !(o->temperature > 0) ||
         !isfinite(o->temperature) || (o->width == 0 && !(o->width_fraction > 0 &&
                                                          o->width_fraction <= 1)))
@@ -233,8 +231,14 @@ FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, 
     if (!m || !out || ncontext < 0 || (ncontext > 0 && !context))
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_beam_search: %s",
                         !m ? "NULL model" : !out ? "NULL out" : "bad context");
-    folkrnn_beam_opts defaults;
-    folkrnn_beam_opts_init(&defaults);
+    /* The first version's options end with temperature. */
+    folkrnn_beam_opts o_buf;
+    folkrnn_beam_opts_init(&o_buf);
+    int rc = fr_opts_over(&o_buf, sizeof o_buf, opts,
+                          offsetof(folkrnn_beam_opts, temperature) + sizeof o_buf.temperature,
+                          "folkrnn_beam_search");
+    if (rc < 0)
+        return rc;
     struct search x = {0};
     x.V = folkrnn_model_vocab_size(m);
     int start = folkrnn_model_token_id(m, "<s>");
@@ -242,8 +246,8 @@ FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, 
     if (start < 0 || x.end < 0)
         return fr_error(FOLKRNN_E_INVALID, "the model's vocabulary has no %s token",
                         start < 0 ? "<s>" : "</s>");
-    const folkrnn_beam_opts *o = opts ? opts : &defaults;
-    int rc = check_opts(o, x.V, &x.width);
+    const folkrnn_beam_opts *o = &o_buf;
+    rc = check_opts(o, x.V, &x.width);
     for (int i = 0; i < ncontext && rc == FOLKRNN_OK; i++)
         if (context[i] < 0 || context[i] >= x.V)
             rc = fr_error(FOLKRNN_E_RANGE, "context token %d: id %d is not in [0, %d)", i,

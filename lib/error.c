@@ -1,6 +1,7 @@
 /* error.c -- status codes, per-thread messages and the version. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "internal.h"
 
 /* Each thread keeps the message of its own last failure. */
@@ -41,6 +42,20 @@ int fr_error(int status, const char *fmt, ...)
     vsnprintf(thread_errmsg, sizeof thread_errmsg, fmt, ap);
     va_end(ap);
     return status;
+}
+
+int fr_opts_over(void *dst, size_t dst_size, const void *opts, size_t min_size,
+                 const char *func)
+{
+    if (!opts)
+        return FOLKRNN_OK;
+    size_t size;
+    memcpy(&size, opts, sizeof size);
+    if (size < min_size)
+        return fr_error(FOLKRNN_E_INVALID, "%s: options size %zu is below %zu: call its "
+                                           "_init function first", func, size, min_size);
+    memcpy(dst, opts, size < dst_size ? size : dst_size);
+    return FOLKRNN_OK;
 }
 
 int fr_oom(const char *what, size_t bytes)

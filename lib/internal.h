@@ -27,6 +27,15 @@ int fr_error(int status, const char *fmt, ...) FR_PRINTF(2, 3);
 /* fr_error(FOLKRNN_E_NOMEM, ...) naming what could not be allocated. */
 int fr_oom(const char *what, size_t bytes);
 
+/* Options structures begin with `size_t size` (set by their _init) and only
+   grow at their end.  Copy the caller's opts (NULL: none) over the defaults
+   already in dst (dst_size bytes): only their first opts->size bytes, so an
+   older caller's shorter structure keeps the newer fields' defaults.
+   FOLKRNN_E_INVALID naming func when opts->size is below min_size (the
+   first version's size: _init was not called). */
+int fr_opts_over(void *dst, size_t dst_size, const void *opts, size_t min_size,
+                 const char *func);
+
 /* ---- model layout (model.c) ------------------------------------------- */
 
 /* Number of gate blocks per cell type: LSTM 4 (i, f, g, o), GRU 3 (r, u, c). */

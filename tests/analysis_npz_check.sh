@@ -3,10 +3,7 @@
 # the PNG and SVG that test_analysis --write makes with the library.
 # Skipped (77) without a Python that has numpy.
 srcdir=$(dirname "$0")
-python=
-for p in "$PYTHON_NUMPY" /usr/bin/python3 python3; do
-    if [ -n "$p" ] && "$p" -c 'import numpy' >/dev/null 2>&1; then python=$p; break; fi
-done
+. "$srcdir/numpy_python.sh"
 if [ -z "$python" ]; then
     echo "SKIP: no Python with numpy"
     exit 77

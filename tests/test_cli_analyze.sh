@@ -35,10 +35,7 @@ tail -n 4 "$dir/out.txt" | cmp -s - "$dir/want.txt" || fail "copies: $(cat "$dir
 ./folkrnn analyze nonsense --model "$model" > /dev/null 2>&1
 test $? -eq 2 || fail "unknown verb is not a usage error"
 
-python=
-for p in "$PYTHON_NUMPY" /usr/bin/python3; do
-    if [ -n "$p" ] && "$p" -c 'import numpy' >/dev/null 2>&1; then python=$p; break; fi
-done
+. "$srcdir/numpy_python.sh"
 if [ -n "$python" ]; then
     "$python" - "$dir/softmax.npz" <<'PY' || fail "softmax numbers differ from numpy's"
 import sys

@@ -6,10 +6,7 @@
 srcdir=$(dirname "$0")
 fixtures=${FOLKRNN_TEST_DATA:-$srcdir/fixtures}
 vocab=${FOLKRNN_SHARED_DATA:-$srcdir/../../shared/data}/folkrnn_v2_vocab.txt
-python=
-for p in "$PYTHON_NUMPY" /usr/bin/python3 python3; do
-    if [ -n "$p" ] && "$p" -c 'import numpy' >/dev/null 2>&1; then python=$p; break; fi
-done
+. "$srcdir/numpy_python.sh"
 if [ -z "$python" ] || [ ! -r "$vocab" ]; then
     echo "SKIP: no Python with numpy, or no $vocab"
     exit 77

@@ -2,10 +2,7 @@
 # The independent Python reader (tests/check_safetensors.py, json + numpy
 # only) verifies models written by the library.  Skipped (77) without numpy.
 srcdir=$(dirname "$0")
-python=
-for p in "$PYTHON_NUMPY" /usr/bin/python3 python3; do
-    if [ -n "$p" ] && "$p" -c 'import numpy' >/dev/null 2>&1; then python=$p; break; fi
-done
+. "$srcdir/numpy_python.sh"
 if [ -z "$python" ]; then
     echo "SKIP: no Python with numpy"
     exit 77

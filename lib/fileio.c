@@ -1,9 +1,11 @@
 /* fileio.c -- whole-file reads, gzip, and atomic writes. */
+#define _DEFAULT_SOURCE /* MAP_POPULATE, beyond POSIX */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,34 +17,96 @@ int fr_has_suffix(const char *path, const char *suffix)
     return n >= k && strcmp(path + n - k, suffix) == 0;
 }
 
+/* Open path for reading, refusing anything but a regular file (a FIFO or a
+   device would block or never end); its size in *size. */
+static int open_regular(const char *path, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fr_error(FOLKRNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fr_error(FOLKRNN_E_IO, "%s: not a regular file", path);
+    }
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+/* All n bytes of fd into a malloc'd buffer. */
+static int read_all(int fd, const char *path, size_t n, unsigned char **data)
+{
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf)
+        return fr_oom(path, n);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int rc = fr_error(FOLKRNN_E_IO, "%s: read %zu of %zu bytes%s%s", path, got, n,
+                              r < 0 ? ": " : " (file shrank?)", r < 0 ? strerror(errno) : "");
+            free(buf);
+            return rc;
+        }
+        got += (size_t)r;
+    }
+    *data = buf;
+    return FOLKRNN_OK;
+}
+
 int fr_read_file(const char *path, unsigned char **data, size_t *size)
 {
     *data = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fr_error(FOLKRNN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return fr_error(FOLKRNN_E_IO, "%s: not a regular file", path);
+    size_t n;
+    int fd = open_regular(path, &n);
+    if (fd < 0)
+        return fd;
+    int rc = read_all(fd, path, n, data);
+    close(fd);
+    if (rc == FOLKRNN_OK)
+        *size = n;
+    return rc;
+}
+
+int fr_file_open(const char *path, struct fr_file *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t n;
+    int fd = open_regular(path, &n);
+    if (fd < 0)
+        return fd;
+    int rc = FOLKRNN_OK;
+    void *map = MAP_FAILED;
+#ifdef MAP_POPULATE
+    /* Populated up front: the pages are the page cache's own, so there is
+       neither a copy nor a fresh page to fault in. */
+    if (n > 0)
+        map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+#endif
+    if (map != MAP_FAILED) {
+        f->data = map;
+        f->mapped = n;
+    } else {
+        unsigned char *buf;
+        rc = read_all(fd, path, n, &buf);
+        f->data = buf;
     }
-    size_t n = (size_t)st.st_size;
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(f);
-        return fr_oom(path, n);
-    }
-    size_t got = fread(buf, 1, n, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (got != n || failed) {
-        free(buf);
-        return fr_error(FOLKRNN_E_IO, "%s: read %zu of %zu bytes", path, got, n);
-    }
-    *data = buf;
-    *size = n;
-    return FOLKRNN_OK;
+    close(fd);
+    if (rc == FOLKRNN_OK)
+        f->size = n;
+    return rc;
+}
+
+void fr_file_close(struct fr_file *f)
+{
+    if (f->mapped)
+        munmap((void *)f->data, f->mapped);
+    else
+        free((void *)f->data);
+    memset(f, 0, sizeof *f);
 }
 
 int fr_is_gzip(const unsigned char *data, size_t size)

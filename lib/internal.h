@@ -3,7 +3,7 @@
    Map:
      errors ......... fr_error, fr_oom                      (error.c)
      model layout ... struct folkrnn_model, fr_model_alloc  (model.c)
-     files .......... fr_read_file, fr_gunzip, fr_write_atomic (fileio.c)
+     files .......... fr_read_file, fr_file_open, fr_gunzip, fr_write_atomic (fileio.c)
      loaders ........ fr_load_pickle, fr_load_safetensors, fr_save_safetensors
      kernels ........ fr_softmax, fr_matmul_acc, fr_lstm_*, fr_gru_* (kernels.c) */
 #ifndef FOLKRNN_INTERNAL_H
@@ -95,6 +95,10 @@ void fr_model_set_identity(struct folkrnn_model *m);
 /* 1 when the embedding is exactly the identity. */
 int fr_model_embedding_is_identity(const struct folkrnn_model *m);
 
+/* 1 when none of n floats is NaN or infinite.  Loaders check each row as
+   they copy it, while it is in cache, and call fr_model_check_finite only
+   to name the culprit. */
+int fr_all_finite(const float *x, size_t n);
 /* Check every weight is finite: FOLKRNN_E_NUMERIC naming the first that is not. */
 int fr_model_check_finite(const struct folkrnn_model *m);
 
@@ -107,6 +111,18 @@ int fr_param_gate(int cell, int which, int *side);
 
 /* Whole file into a malloc'd buffer; caller frees.  FOLKRNN_E_IO names the path. */
 int fr_read_file(const char *path, unsigned char **data, size_t *size);
+/* A file's bytes, read-only: mapped where the system allows (no copy into
+   fresh memory, which is most of a model load's time), else read into a
+   malloc'd buffer.  A file truncated by another process while mapped can
+   raise SIGBUS, as with any mapped read: hold the mapping only while
+   decoding, then close. */
+struct fr_file {
+    const unsigned char *data;
+    size_t size;
+    size_t mapped; /* bytes mapped; 0 when data is malloc'd */
+};
+int fr_file_open(const char *path, struct fr_file *f);
+void fr_file_close(struct fr_file *f);
 /* 1 when the bytes begin with the gzip magic. */
 int fr_is_gzip(const unsigned char *data, size_t size);
 /* Inflate a gzip member into a malloc'd buffer; FOLKRNN_E_FORMAT if corrupt,

@@ -164,34 +164,41 @@ static int read_architecture(const struct params *pv, int **units_out, int *voca
 
 /* ---- weights ------------------------------------------------------------- */
 
-static void copy_param(const struct params *pv, size_t i, size_t rows, size_t cols, float *dst,
-                       size_t ld)
+/* Array i into rows x cols floats at dst (leading dimension ld); 1 when
+   every value is finite, checked row by row while the row is in cache. */
+static int copy_param(const struct params *pv, size_t i, size_t rows, size_t cols, float *dst,
+                      size_t ld)
 {
     fr_pk_array_to_float(pv->list->u.seq.items[i]->u.arr, rows, cols, dst, ld);
+    int finite = 1;
+    for (size_t r = 0; r < rows; r++)
+        finite &= fr_all_finite(dst + r * ld, cols);
+    return finite;
 }
 
 /* Every array into the model's packed layout: gate g of a layer occupies
-   columns [g*U, (g+1)*U) of W_in, W_hid and b. */
-static void copy_weights(const struct params *pv, struct folkrnn_model *m)
+   columns [g*U, (g+1)*U) of W_in, W_hid and b.  1 when all are finite. */
+static int copy_weights(const struct params *pv, struct folkrnn_model *m)
 {
-    copy_param(pv, 0, (size_t)m->vocab_size, (size_t)m->input_size, m->embedding,
-               (size_t)m->input_size);
+    int finite = copy_param(pv, 0, (size_t)m->vocab_size, (size_t)m->input_size, m->embedding,
+                            (size_t)m->input_size);
     for (int l = 0; l < m->num_layers; l++) {
         struct fr_layer *ly = &m->layers[l];
         size_t base = 1 + PARAMS_PER_LAYER * (size_t)l, U = (size_t)ly->units;
         size_t width = (size_t)m->ngates * U; /* columns of the packed blocks */
         for (size_t g = 0; g < 4; g++) {
-            copy_param(pv, base + 3 * g, (size_t)ly->in, U, ly->W_in + g * U, width);
-            copy_param(pv, base + 3 * g + 1, U, U, ly->W_hid + g * U, width);
-            copy_param(pv, base + 3 * g + 2, 1, U, ly->b + g * U, width);
+            finite &= copy_param(pv, base + 3 * g, (size_t)ly->in, U, ly->W_in + g * U, width);
+            finite &= copy_param(pv, base + 3 * g + 1, U, U, ly->W_hid + g * U, width);
+            finite &= copy_param(pv, base + 3 * g + 2, 1, U, ly->b + g * U, width);
         }
-        copy_param(pv, base + 12, 1, U, ly->cell_init, U);
-        copy_param(pv, base + 13, 1, U, ly->hid_init, U);
+        finite &= copy_param(pv, base + 12, 1, U, ly->cell_init, U);
+        finite &= copy_param(pv, base + 13, 1, U, ly->hid_init, U);
     }
     size_t dense = 1 + PARAMS_PER_LAYER * (size_t)m->num_layers, V = (size_t)m->vocab_size;
     size_t Ulast = (size_t)m->layers[m->num_layers - 1].units;
-    copy_param(pv, dense, Ulast, V, m->dense_W, V);
-    copy_param(pv, dense + 1, 1, V, m->dense_b, V);
+    finite &= copy_param(pv, dense, Ulast, V, m->dense_W, V);
+    finite &= copy_param(pv, dense + 1, 1, V, m->dense_b, V);
+    return finite;
 }
 
 /* ---- vocabulary ---------------------------------------------------------- */
@@ -531,10 +538,11 @@ static int build_model(struct fr_pickle *pk, struct folkrnn_model **out)
     if (!rc)
         rc = fr_model_set_tokens(m, (const char *const *)tokens);
     if (!rc) {
-        copy_weights(&pv, m);
+        int finite = copy_weights(&pv, m);
         if (V == I && fr_model_embedding_is_identity(m))
             fr_model_set_identity(m);
-        rc = fr_model_check_finite(m);
+        if (!finite) /* to name the first culprit */
+            rc = fr_model_check_finite(m);
     }
     if (!rc)
         rc = read_metadata(pk, root, m);

@@ -583,32 +583,6 @@ static int derive_arch(struct arch *a, int *units, struct entry *e, size_t n)
     return 0;
 }
 
-/* 1 for NaN and the infinities: all exponent bits set. */
-static uint32_t non_finite(const float *x)
-{
-    uint32_t bits;
-    memcpy(&bits, x, sizeof bits);
-    return (bits & 0x7F800000u) == 0x7F800000u;
-}
-
-/* 1 when none of n floats is NaN or infinite.  Branch-free over fixed
-   blocks, which the compiler vectorises at -O2. */
-static int all_finite(const float *x, size_t n)
-{
-    enum { BLOCK = 64 };
-    uint32_t bad = 0;
-    size_t i = 0;
-    for (; i + BLOCK <= n; i += BLOCK) {
-        uint32_t block_bad = 0;
-        for (int k = 0; k < BLOCK; k++)
-            block_bad |= non_finite(&x[i + (size_t)k]);
-        bad |= block_bad;
-    }
-    for (; i < n; i++)
-        bad |= non_finite(&x[i]);
-    return !bad;
-}
-
 /* Copy a tensor into its place in the model; 1 when every value is finite,
    checked row by row while the row is still in cache. */
 static int copy_tensor(struct folkrnn_model *m, const struct slot *s, const struct entry *t,
@@ -621,7 +595,7 @@ static int copy_tensor(struct folkrnn_model *m, const struct slot *s, const stru
     for (size_t r = 0; r < p.rows; r++) {
         float *row = p.data + r * p.ld;
         decode_floats(row, src + r * row_bytes, p.cols, t->dtype);
-        finite &= all_finite(row, p.cols);
+        finite &= fr_all_finite(row, p.cols);
     }
     return finite;
 }

@@ -413,6 +413,40 @@ static int bench_many_streams(const folkrnn_model *m, int B, int reps)
     return best[0] <= best[1] ? 1 : 2;
 }
 
+/* The machine's float32 product rate at its best: cblas_sgemm on a large
+   square-ish shape (all time steps of a layer's input product at once would
+   be this shape), best of 1 and 2 threads.  No scoring that does the
+   model's products in float32 can beat flops_per_token / this rate. */
+static void bench_sgemm_peak(void)
+{
+    enum { M = 2048, K = 1024, N = 2048, REPS_PEAK = 5 };
+    float *A = calloc((size_t)M * K, sizeof *A), *B = calloc((size_t)K * N, sizeof *B);
+    float *C = calloc((size_t)M * N, sizeof *C);
+    if (!A || !B || !C)
+        die("sgemm peak buffers", FOLKRNN_E_NOMEM);
+    for (size_t i = 0; i < (size_t)M * K; i++)
+        A[i] = (float)((i * 104729) % 1000) * 1e-4f;
+    for (size_t i = 0; i < (size_t)K * N; i++)
+        B[i] = (float)((i * 7919) % 1000) * 1e-4f;
+    double best = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        openblas_set_num_threads(threads);
+        double t[REPS_PEAK];
+        for (int i = 0; i < REPS_PEAK; i++) {
+            double t0 = now();
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N,
+                        0.0f, C, N);
+            t[i] = now() - t0;
+        }
+        double gflops = 2.0 * M * K * N / median(t, REPS_PEAK) * 1e-9;
+        best = gflops > best ? gflops : best;
+    }
+    printf("sgemm_peak_gflops %.9g\n", best);
+    free(A);
+    free(B);
+    free(C);
+}
+
 /* ---- sampling and scoring ------------------------------------------------------ */
 
 static void bench_sampling(const folkrnn_model *m, int ntunes, int max_len, int streams)
@@ -534,6 +568,7 @@ int main(int argc, char **argv)
     bench_hooks(m);
     int threads_8 = bench_many_streams(m, 8, 100);
     int threads_64 = bench_many_streams(m, 64, 50);
+    bench_sgemm_peak();
     printf("blas_threads %s\n", HAVE_BLAS_THREADS ? "settable" : "missing");
     printf("blas_threads_1 %d\nblas_threads_8 %d\nblas_threads_64 %d\n", threads_1, threads_8,
            threads_64);

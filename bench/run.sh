@@ -94,6 +94,12 @@ awk '
     sgemm_best = v["flops_per_token"] * 64 / min(v["sgemm_64_blas1"], v["sgemm_64_blas2"]) * 1e-9
     row("scoring GFLOP/s / 64-stream cblas_sgemm, best thr", r(score_gflops), r(sgemm_best),
         r(score_gflops / sgemm_best), "")
+    # The most any float32 scoring could reach: every product at the
+    # machine's best sgemm rate, against PyTorch's tokens/s.
+    if (!missing["torch"])
+      row("  ceiling: peak sgemm tokens/s / PyTorch", r(v["sgemm_peak_gflops"] / v["flops_per_token"] * 1e9),
+          r(v["torch_score_tokens_per_second"]),
+          r(v["sgemm_peak_gflops"] / v["flops_per_token"] * 1e9 / v["torch_score_tokens_per_second"]), "")
     row("load pickle, folk-rnn layout (s) / read bytes", r(v["load_pickle"]), r(v["read_pickle"]),
         r(v["load_pickle"] / v["read_pickle"]), "<= 2")
     row("load pickle, Python 3 protocol 2 / read bytes", r(v["load_pickle_py3"]), r(v["read_pickle_py3"]),

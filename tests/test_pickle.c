@@ -870,6 +870,54 @@ START_TEST(extra_metadata)
 }
 END_TEST
 
+/* Python 3's protocol 2 writes bytes as _codecs.encode(str, 'latin1'):
+   every byte value comes back, and text that is not latin-1 is refused. */
+static size_t codecs_call(char *dst, const unsigned char *utf8, size_t n)
+{
+    size_t k = 0;
+    k += (size_t)sprintf(dst + k, "c_codecs\nencode\nX");
+    for (int i = 0; i < 4; i++)
+        dst[k++] = (char)(n >> 8 * i);
+    memcpy(dst + k, utf8, n);
+    k += n;
+    memcpy(dst + k, "X\x06\0\0\0latin1\x86R", 13);
+    return k + 13;
+}
+
+START_TEST(codecs_encode)
+{
+    unsigned char utf8[512], want[512];
+    size_t n = 0;
+    for (int b = 1; b < 256; b++) { /* U+0001..U+00FF */
+        if (b >= 0x80)
+            utf8[n++] = (unsigned char)(0xc0 | b >> 6);
+        utf8[n++] = (unsigned char)(b < 0x80 ? b : 0x80 | (b & 0x3f));
+    }
+    memcpy(want, utf8, n);
+    want[n] = 0; /* the metadata text: the bytes, latin-1, as UTF-8 again */
+    char ops[600];
+    struct spec s = {.dialect = D_PY2, .extra = ops, .nextra = codecs_call(ops, utf8, n)};
+    folkrnn_model *m;
+    ck_assert_ok(load_spec(&s, &m));
+    ck_assert_str_eq(folkrnn_model_meta(m, "extra"), (const char *)want);
+    folkrnn_model_free(m);
+
+    static const struct { const char *text; size_t n; } bad[] = {
+        {"\xe2\x82\xac", 3}, /* U+20AC, beyond latin-1 */
+        {"a\xc3", 2},       /* a lead byte at the end */
+        {"\x80", 1},        /* a continuation without a lead */
+        {"\xc3\xc3\xa9", 3}, /* a lead followed by a lead */
+        {"\xc4\x80", 2},    /* U+0100 */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char p[64] = "\x80\x02";
+        size_t len = 2 + codecs_call(p + 2, (const unsigned char *)bad[k].text, bad[k].n);
+        p[len++] = '.';
+        assert_bytes_fail(p, len, FOLKRNN_E_FORMAT, "_codecs.encode: not latin-1");
+    }
+}
+END_TEST
+
 /* float32 metadata is written by the library's own %.9g: compare it with
    printf's on values of every magnitude. */
 START_TEST(float32_text)
@@ -1181,6 +1229,7 @@ int main(void)
     tcase_add_test(tc, memo);
     tcase_add_test(tc, nesting_and_cycles);
     tcase_add_test(tc, extra_metadata);
+    tcase_add_test(tc, codecs_encode);
     tcase_add_test(tc, float32_text);
     tcase_add_test(tc, wrong_shapes);
     tcase_add_test(tc, bad_token2idx);

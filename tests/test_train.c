@@ -31,13 +31,12 @@ static void fill_param(folkrnn_model *m, int layer, int which, float a, unsigned
 
 /* A small model with random weights (units chosen so rows end in partial
    vector lanes) and random initial states. */
-static folkrnn_model *tiny_model(int cell, int units0, int units1)
+static folkrnn_model *layered_model(int cell, int num_layers, const int *units)
 {
-    int units[2] = {units0, units1};
     folkrnn_model *m = NULL;
-    ck_assert_ok(folkrnn_model_new(cell, 2, units, TINY_V, tiny_tokens, 0, &m));
+    ck_assert_ok(folkrnn_model_new(cell, num_layers, units, TINY_V, tiny_tokens, 0, &m));
     unsigned state = 12345u + (unsigned)cell;
-    for (int l = 0; l < 2; l++) {
+    for (int l = 0; l < num_layers; l++) {
         fill_param(m, l, FOLKRNN_P_W_IN, 0.6f, &state);
         fill_param(m, l, FOLKRNN_P_W_HID, 0.6f, &state);
         fill_param(m, l, FOLKRNN_P_B, 0.3f, &state);
@@ -48,6 +47,12 @@ static folkrnn_model *tiny_model(int cell, int units0, int units1)
     fill_param(m, 0, FOLKRNN_P_DENSE_W, 0.8f, &state);
     fill_param(m, 0, FOLKRNN_P_DENSE_B, 0.2f, &state);
     return m;
+}
+
+static folkrnn_model *tiny_model(int cell, int units0, int units1)
+{
+    int units[2] = {units0, units1};
+    return layered_model(cell, 2, units);
 }
 
 /* Three tunes of different lengths (so the batch is masked). */
@@ -118,14 +123,14 @@ static int check_param(folkrnn_model *m, const folkrnn_model *grad, int layer, i
     return bad;
 }
 
-static void gradient_check(int cell, double dropout, const char *what)
+/* Every trained parameter of m (freed here) against finite differences. */
+static void gradient_check_model(folkrnn_model *m, double dropout, const char *what)
 {
-    folkrnn_model *m = tiny_model(cell, 5, 11);
     folkrnn_model *grad = zero_clone(m);
     tiny_loss(m, dropout, 0, grad);
     int bad = 0;
     static const int per_layer[] = {FOLKRNN_P_W_IN, FOLKRNN_P_W_HID, FOLKRNN_P_B};
-    for (int l = 0; l < 2; l++)
+    for (int l = 0; l < folkrnn_model_num_layers(m); l++)
         for (int k = 0; k < 3; k++)
             bad += check_param(m, grad, l, per_layer[k], dropout, what);
     bad += check_param(m, grad, 0, FOLKRNN_P_DENSE_W, dropout, what);
@@ -133,6 +138,11 @@ static void gradient_check(int cell, double dropout, const char *what)
     ck_assert_msg(bad == 0, "%s: %d gradient entries disagree with finite differences", what, bad);
     folkrnn_model_free(grad);
     folkrnn_model_free(m);
+}
+
+static void gradient_check(int cell, double dropout, const char *what)
+{
+    gradient_check_model(tiny_model(cell, 5, 11), dropout, what);
 }
 
 START_TEST(test_gradients_lstm)
@@ -144,6 +154,16 @@ END_TEST
 START_TEST(test_gradients_lstm_dropout)
 {
     gradient_check(FOLKRNN_CELL_LSTM, 0.4, "lstm+dropout");
+}
+END_TEST
+
+/* v2 has three layers: a middle layer takes a layer's output and feeds
+   another's input, which two layers do not exercise. */
+START_TEST(test_gradients_three_layers)
+{
+    static const int units[3] = {5, 7, 11};
+    gradient_check_model(layered_model(FOLKRNN_CELL_LSTM, 3, units), 0.4, "lstm 3 layers");
+    gradient_check_model(layered_model(FOLKRNN_CELL_GRU, 3, units), 0.0, "gru 3 layers");
 }
 END_TEST
 
@@ -674,6 +694,7 @@ Suite *train_suite(void)
     TCase *tc = tcase_create("gradients");
     tcase_add_test(tc, test_gradients_lstm);
     tcase_add_test(tc, test_gradients_lstm_dropout);
+    tcase_add_test(tc, test_gradients_three_layers);
     tcase_add_test(tc, test_gradients_gru);
     tcase_add_test(tc, test_gradients_gru_dropout);
     suite_add_tcase(s, tc);

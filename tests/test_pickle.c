@@ -1,5 +1,5 @@
 /* test_pickle.c -- the folk-rnn pickle reader: both dialects, the restricted
-   unpickler's refusals, shape and vocabulary checks, hostile bytes, speed.
+   unpickler's refusals, shape and vocabulary checks, hostile bytes, v2's size.
 
    Two sources of input:
    - the numpy fixtures of tests/make_fixtures.py (tiny_*.pkl, dense_py2.pkl),
@@ -11,7 +11,6 @@
      MEMOIZE, STACK_GLOBAL), with knobs for each kind of damage. */
 #include <math.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -1095,15 +1094,8 @@ START_TEST(bit_flips)
 END_TEST
 
 /* ======================================================================
-   speed: a pickle of folk-rnn v2's size
+   size: a pickle of folk-rnn v2's size
    ====================================================================== */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* v2's layout in the Python 2 dialect: 137 tokens, 3 x 512, 35,000 0-d losses. */
 static void build_v2_size(struct buf *b)
@@ -1172,8 +1164,10 @@ static void build_v2_size(struct buf *b)
     op(b, 'e'), op(b, 'u'), op(b, '.');
 }
 
-START_TEST(v2_size_speed)
+START_TEST(v2_size_load)
 {
+    /* A file of v2's size and folk-rnn's own metadata loads whole (its
+       speed against reading the bytes is measured by make bench). */
     struct buf b;
     build_v2_size(&b);
     char path[] = "/tmp/test_pickle_v2_XXXXXX";
@@ -1181,34 +1175,12 @@ START_TEST(v2_size_speed)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, b.p, b.n), (ssize_t)b.n);
     close(fd);
-    unsigned char *again = malloc(b.n);
-    double best_read = 1e9, best_load = 1e9;
-    for (int k = 0; k < 3; k++) {
-        double t0 = now();
-        FILE *f = fopen(path, "rb");
-        ck_assert_int_eq(fread(again, 1, b.n, f), b.n);
-        fclose(f);
-        double t1 = now();
-        folkrnn_model *m;
-        ck_assert_ok(folkrnn_model_load(path, &m));
-        double t2 = now();
-        ck_assert_int_eq(folkrnn_model_num_params(m), 5599881);
-        ck_assert_int_eq(json_count(folkrnn_model_meta(m, "losses_train")), 35000);
-        folkrnn_model_free(m);
-        best_read = t1 - t0 < best_read ? t1 - t0 : best_read;
-        best_load = t2 - t1 < best_load ? t2 - t1 : best_load;
-    }
-    fprintf(stderr, "v2-size pickle, %.1f MB: read %.1f ms, load %.1f ms\n", b.n / 1e6,
-            best_read * 1e3, best_load * 1e3);
-    /* CPU times, so other processes matter less.  Load includes its own
-       read, a copy of every weight and the parse; the bound catches
-       anything quadratic or per-element beyond that, not noise. */
-#ifndef __SANITIZE_ADDRESS__
-    ck_assert_msg(best_load < 6 * best_read + 0.03, "load %.3f s, read %.3f s", best_load,
-                  best_read);
-#endif
+    folkrnn_model *m;
+    ck_assert_ok(folkrnn_model_load(path, &m));
+    ck_assert_int_eq(folkrnn_model_num_params(m), 5599881);
+    ck_assert_int_eq(json_count(folkrnn_model_meta(m, "losses_train")), 35000);
+    folkrnn_model_free(m);
     unlink(path);
-    free(again);
     free(b.p);
 }
 END_TEST
@@ -1236,7 +1208,7 @@ int main(void)
     tcase_add_test(tc, null_arguments);
     tcase_add_test(tc, every_truncation);
     tcase_add_test(tc, bit_flips);
-    tcase_add_test(tc, v2_size_speed);
+    tcase_add_test(tc, v2_size_load);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

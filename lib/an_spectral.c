@@ -13,6 +13,21 @@
 #include <string.h>
 #include "an_internal.h"
 
+/* C11's CMPLX, which glibc's <complex.h> defines for GCC only (clang 14 has
+   none): a complex is laid out as an array of its two parts (C11 6.2.5),
+   so the parts are stored as they are, infinities and signed zeros too. */
+#ifndef CMPLX
+static inline double complex fr_cmplx(double re, double im)
+{
+    union {
+        double complex z;
+        double part[2];
+    } u = {.part = {re, im}};
+    return u.z;
+}
+#define CMPLX(re, im) fr_cmplx(re, im)
+#endif
+
 #define MAX_RADIX 32
 #define MAX_FACTORS 64
 

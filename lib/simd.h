@@ -20,9 +20,11 @@
 
 /* Every helper is inlined into its caller, so each compiled version of a
    kernel gets its own instructions and no vector crosses a call (which is
-   also why GCC's -Wpsabi note about passing AVX vectors does not apply). */
+   also why the compilers' -Wpsabi note about passing AVX vectors does not apply). */
 #define FR_VINLINE static inline __attribute__((always_inline))
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 

@@ -112,8 +112,7 @@ valgrind-one)
     # One program under memcheck.  Exit 99 is Valgrind's (an invalid access, an
     # uninitialised value, a definite or indirect leak) and fails the stage, as
     # does a time-out.  Other failures are Check assertions, which the ordinary
-    # make check already judges; under Valgrind's 20-50x slowdown the speed
-    # checks of some programs fail, so they are shown but do not fail the stage.
+    # make check already judges: shown here, they do not fail the stage.
     build=$2 p=$3
     case " ${VALGRIND_SKIP-test_perf} " in *" $(basename "$p") "*) echo "SKIP: $p"; echo ok >"$build/$p.valgrind.status"; exit 0 ;; esac
     test_env

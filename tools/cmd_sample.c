@@ -108,7 +108,7 @@ static int parse_option(struct options *o, const char *opt, const char *val)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return 1;
         if (strncmp(argv[i], "--", 2))
@@ -117,7 +117,6 @@ static int parse_args(int argc, char **argv, struct options *o)
             return cli_usage_error("sample", "%s needs a value", argv[i]), -1;
         if (parse_option(o, argv[i], argv[i + 1]) < 0)
             return -1;
-        i++;
     }
     return 0;
 }

@@ -164,41 +164,52 @@ static int read_architecture(const struct params *pv, int **units_out, int *voca
 
 /* ---- weights ------------------------------------------------------------- */
 
-/* Array i into rows x cols floats at dst (leading dimension ld); 1 when
-   every value is finite, checked row by row while the row is in cache. */
-static int copy_param(const struct params *pv, size_t i, size_t rows, size_t cols, float *dst,
-                      size_t ld)
+/* The first value of the file that is NaN or infinite, for the message. */
+struct non_finite {
+    long index; /* param_values index, -1 while all are finite */
+    size_t row, col;
+    float value;
+};
+
+/* Array i into rows x cols floats at dst (leading dimension ld), each row
+   checked for NaN and infinities while it is in cache. */
+static void copy_param(const struct params *pv, size_t i, size_t rows, size_t cols, float *dst,
+                       size_t ld, struct non_finite *bad)
 {
     fr_pk_array_to_float(pv->list->u.seq.items[i]->u.arr, rows, cols, dst, ld);
-    int finite = 1;
-    for (size_t r = 0; r < rows; r++)
-        finite &= fr_all_finite(dst + r * ld, cols);
-    return finite;
+    for (size_t r = 0; r < rows && bad->index < 0; r++) {
+        const float *row = dst + r * ld;
+        if (fr_all_finite(row, cols))
+            continue;
+        size_t c = 0;
+        while (isfinite(row[c]))
+            c++;
+        *bad = (struct non_finite){(long)i, r, c, row[c]};
+    }
 }
 
 /* Every array into the model's packed layout: gate g of a layer occupies
-   columns [g*U, (g+1)*U) of W_in, W_hid and b.  1 when all are finite. */
-static int copy_weights(const struct params *pv, struct folkrnn_model *m)
+   columns [g*U, (g+1)*U) of W_in, W_hid and b. */
+static void copy_weights(const struct params *pv, struct folkrnn_model *m, struct non_finite *bad)
 {
-    int finite = copy_param(pv, 0, (size_t)m->vocab_size, (size_t)m->input_size, m->embedding,
-                            (size_t)m->input_size);
+    copy_param(pv, 0, (size_t)m->vocab_size, (size_t)m->input_size, m->embedding,
+               (size_t)m->input_size, bad);
     for (int l = 0; l < m->num_layers; l++) {
         struct fr_layer *ly = &m->layers[l];
         size_t base = 1 + PARAMS_PER_LAYER * (size_t)l, U = (size_t)ly->units;
         size_t width = (size_t)m->ngates * U; /* columns of the packed blocks */
         for (size_t g = 0; g < 4; g++) {
-            finite &= copy_param(pv, base + 3 * g, (size_t)ly->in, U, ly->W_in + g * U, width);
-            finite &= copy_param(pv, base + 3 * g + 1, U, U, ly->W_hid + g * U, width);
-            finite &= copy_param(pv, base + 3 * g + 2, 1, U, ly->b + g * U, width);
+            copy_param(pv, base + 3 * g, (size_t)ly->in, U, ly->W_in + g * U, width, bad);
+            copy_param(pv, base + 3 * g + 1, U, U, ly->W_hid + g * U, width, bad);
+            copy_param(pv, base + 3 * g + 2, 1, U, ly->b + g * U, width, bad);
         }
-        finite &= copy_param(pv, base + 12, 1, U, ly->cell_init, U);
-        finite &= copy_param(pv, base + 13, 1, U, ly->hid_init, U);
+        copy_param(pv, base + 12, 1, U, ly->cell_init, U, bad);
+        copy_param(pv, base + 13, 1, U, ly->hid_init, U, bad);
     }
     size_t dense = 1 + PARAMS_PER_LAYER * (size_t)m->num_layers, V = (size_t)m->vocab_size;
     size_t Ulast = (size_t)m->layers[m->num_layers - 1].units;
-    finite &= copy_param(pv, dense, Ulast, V, m->dense_W, V);
-    finite &= copy_param(pv, dense + 1, 1, V, m->dense_b, V);
-    return finite;
+    copy_param(pv, dense, Ulast, V, m->dense_W, V, bad);
+    copy_param(pv, dense + 1, 1, V, m->dense_b, V, bad);
 }
 
 /* ---- vocabulary ---------------------------------------------------------- */
@@ -538,11 +549,16 @@ static int build_model(struct fr_pickle *pk, struct folkrnn_model **out)
     if (!rc)
         rc = fr_model_set_tokens(m, (const char *const *)tokens);
     if (!rc) {
-        int finite = copy_weights(&pv, m);
+        struct non_finite bad = {-1, 0, 0, 0.0f};
+        copy_weights(&pv, m, &bad);
         if (V == I && fr_model_embedding_is_identity(m))
             fr_model_set_identity(m);
-        if (!finite) /* to name the first culprit */
-            rc = fr_model_check_finite(m);
+        char name[64];
+        if (bad.index >= 0)
+            rc = fr_error(FOLKRNN_E_NUMERIC, "param_values[%ld] (%s): element (%zu, %zu) is %g",
+                          bad.index, param_name(name, sizeof name, (size_t)bad.index,
+                                                pv.num_layers),
+                          bad.row, bad.col, (double)bad.value);
     }
     if (!rc)
         rc = read_metadata(pk, root, m);

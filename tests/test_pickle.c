@@ -980,7 +980,8 @@ START_TEST(wrong_shapes)
     s = (struct spec){.dialect = D_P3, .no_param_values = 1};
     assert_fails(&s, FOLKRNN_E_FORMAT, "no 'param_values'");
     s = (struct spec){.dialect = D_PY2, .nan_param = 5};
-    assert_fails(&s, FOLKRNN_E_NUMERIC, "");
+    assert_fails(&s, FOLKRNN_E_NUMERIC,
+                 "param_values[5] (W_hid_to_forgetgate of layer 0): element (0, 0) is nan");
 }
 END_TEST
 

@@ -536,10 +536,12 @@ START_TEST(nonfinite_weights)
 {
     size_t n;
     unsigned char *b = robust_fixture("nan_weight.pkl", &n);
-    expect_load("NaN in dense b", b, n, FOLKRNN_E_NUMERIC, "nan", 1 << 20);
+    expect_load("NaN in dense b", b, n, FOLKRNN_E_NUMERIC,
+                "param_values[16] (dense b): element (0, 3) is nan", 1 << 20);
     free(b);
     b = robust_fixture("inf_weight_p4.pkl", &n);
-    expect_load("inf in W_hid_to_cell", b, n, FOLKRNN_E_NUMERIC, "inf", 1 << 20);
+    expect_load("inf in W_hid_to_cell", b, n, FOLKRNN_E_NUMERIC,
+                "param_values[8] (W_hid_to_cell of layer 0): element (0, 1) is inf", 1 << 20);
     free(b);
 
     unsigned char *st = safetensors_bytes(0, &n);

@@ -95,7 +95,7 @@ awk '
     row("scoring GFLOP/s / 64-stream cblas_sgemm, best thr", r(score_gflops), r(sgemm_best),
         r(score_gflops / sgemm_best), "")
     # The most any float32 scoring could reach: every product at the
-    # machine's best sgemm rate, against PyTorch's tokens/s.
+    # best sgemm rate of this machine, against the tokens/s of PyTorch.
     if (!missing["torch"])
       row("  ceiling: peak sgemm tokens/s / PyTorch", r(v["sgemm_peak_gflops"] / v["flops_per_token"] * 1e9),
           r(v["torch_score_tokens_per_second"]),

@@ -803,25 +803,17 @@ static struct fr_pk *call_encode(struct vm *vm, const struct fr_pk *args)
         vm->status = fr_oom("pickle bytes", n);
         return NULL;
     }
-    /* Byte b is b itself below 0x80, else the pair 0xC2|b>>6, 0x80|(b&0x3F).
-       A model's float bytes are half above 0x80, which defeats branch
-       prediction, so each byte is decoded without a branch: a lead byte is
-       written and overwritten by its continuation, and every rule of the
-       encoding is folded into one flag checked at the end. */
-    unsigned prev_lead = 0, prev = 0, bad = 0;
     for (size_t k = 0; k < n; k++) {
-        unsigned c = s[k];
-        unsigned lead = (c & 0xe0) == 0xc0, cont = (c & 0xc0) == 0x80;
-        bad |= (prev_lead != cont) | (lead & ((c | 1) != 0xc3)) | (c >= 0xe0);
-        out[len] = (unsigned char)(cont ? (prev & 0x03) << 6 | (c & 0x3f) : c);
-        len += !lead;
-        prev_lead = lead;
-        prev = c;
-    }
-    if (bad | prev_lead) {
-        vm->status = fail(vm, FOLKRNN_E_FORMAT, "_codecs.encode: not latin-1 text (a character "
-                                                "above U+00FF, or malformed UTF-8)");
-        return NULL;
+        if (s[k] < 0x80) {
+            out[len++] = s[k];
+        } else if ((s[k] == 0xc2 || s[k] == 0xc3) && k + 1 < n && (s[k + 1] & 0xc0) == 0x80) {
+            out[len++] = (unsigned char)((s[k] & 0x03) << 6 | (s[k + 1] & 0x3f));
+            k++;
+        } else {
+            vm->status = fail(vm, FOLKRNN_E_FORMAT, "_codecs.encode: not latin-1 text (a "
+                                                    "character above U+00FF, or malformed UTF-8)");
+            return NULL;
+        }
     }
     struct fr_pk *v = new_value(vm, FR_PK_BYTES);
     if (v) {

@@ -99,12 +99,8 @@ enum folkrnn_cell {
    gzip-compressed.  Pickles are read by a restricted unpickler that executes
    nothing and accepts only the numpy globals needed for arrays, dtypes and
    scalars.  On success *out is a new model: caller frees with
-   folkrnn_model_free.  On failure *out is NULL.  The file is mapped (read,
-   where mapping is refused) only while it is decoded: the model holds no
-   reference to it, so it may be replaced or removed once this returns.  As
-   with any mapped read, a file truncated by another process during those
-   milliseconds can end the program with SIGBUS; replace model files by
-   renaming, as folkrnn_model_save does.
+   folkrnn_model_free.  On failure *out is NULL.  The file is read whole;
+   the model holds no reference to it.
    Errors: FOLKRNN_E_INVALID (NULL argument), FOLKRNN_E_IO, FOLKRNN_E_NOMEM,
    FOLKRNN_E_FORMAT (corrupt or truncated), FOLKRNN_E_UNSUPPORTED (unknown
    global, dtype), FOLKRNN_E_SHAPE (parameter shapes disagree),

@@ -1,5 +1,5 @@
 /* fileio.c -- whole-file reads, gzip, and atomic writes. */
-#define _DEFAULT_SOURCE /* MAP_POPULATE, beyond POSIX */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, beyond POSIX */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,26 +33,19 @@ static int open_regular(const char *path, size_t *size)
     return fd;
 }
 
-/* All n bytes of fd into a malloc'd buffer. */
-static int read_all(int fd, const char *path, size_t n, unsigned char **data)
+/* All n bytes of fd into buf. */
+static int read_all(int fd, const char *path, unsigned char *buf, size_t n)
 {
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf)
-        return fr_oom(path, n);
     size_t got = 0;
     while (got < n) {
         ssize_t r = read(fd, buf + got, n - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            int rc = fr_error(FOLKRNN_E_IO, "%s: read %zu of %zu bytes%s%s", path, got, n,
-                              r < 0 ? ": " : " (file shrank?)", r < 0 ? strerror(errno) : "");
-            free(buf);
-            return rc;
-        }
+        if (r <= 0)
+            return fr_error(FOLKRNN_E_IO, "%s: read %zu of %zu bytes%s%s", path, got, n,
+                            r < 0 ? ": " : " (file shrank?)", r < 0 ? strerror(errno) : "");
         got += (size_t)r;
     }
-    *data = buf;
     return FOLKRNN_OK;
 }
 
@@ -64,11 +57,37 @@ int fr_read_file(const char *path, unsigned char **data, size_t *size)
     int fd = open_regular(path, &n);
     if (fd < 0)
         return fd;
-    int rc = read_all(fd, path, n, data);
+    unsigned char *buf = malloc(n ? n : 1);
+    int rc = buf ? read_all(fd, path, buf, n) : fr_oom(path, n);
     close(fd);
-    if (rc == FOLKRNN_OK)
+    if (rc == FOLKRNN_OK) {
+        *data = buf;
         *size = n;
+    } else {
+        free(buf);
+    }
     return rc;
+}
+
+void *fr_block_alloc(size_t bytes)
+{
+    if (bytes < FR_HUGE_BLOCK)
+        return calloc(bytes ? bytes : 1, 1);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+    return p;
+}
+
+void fr_block_free(void *p, size_t bytes)
+{
+    if (bytes < FR_HUGE_BLOCK)
+        free(p);
+    else if (p)
+        munmap(p, bytes);
 }
 
 int fr_file_open(const char *path, struct fr_file *f)
@@ -78,34 +97,21 @@ int fr_file_open(const char *path, struct fr_file *f)
     int fd = open_regular(path, &n);
     if (fd < 0)
         return fd;
-    int rc = FOLKRNN_OK;
-    void *map = MAP_FAILED;
-#ifdef MAP_POPULATE
-    /* Populated up front: the pages are the page cache's own, so there is
-       neither a copy nor a fresh page to fault in. */
-    if (n > 0)
-        map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-#endif
-    if (map != MAP_FAILED) {
-        f->data = map;
-        f->mapped = n;
-    } else {
-        unsigned char *buf;
-        rc = read_all(fd, path, n, &buf);
-        f->data = buf;
-    }
+    unsigned char *buf = fr_block_alloc(n);
+    int rc = buf ? read_all(fd, path, buf, n) : fr_oom(path, n);
     close(fd);
-    if (rc == FOLKRNN_OK)
+    if (rc == FOLKRNN_OK) {
+        f->data = buf;
         f->size = n;
+    } else {
+        fr_block_free(buf, n);
+    }
     return rc;
 }
 
 void fr_file_close(struct fr_file *f)
 {
-    if (f->mapped)
-        munmap((void *)f->data, f->mapped);
-    else
-        free((void *)f->data);
+    fr_block_free((void *)f->data, f->size);
     memset(f, 0, sizeof *f);
 }
 

@@ -111,15 +111,20 @@ int fr_param_gate(int cell, int which, int *side);
 
 /* Whole file into a malloc'd buffer; caller frees.  FOLKRNN_E_IO names the path. */
 int fr_read_file(const char *path, unsigned char **data, size_t *size);
-/* A file's bytes, read-only: mapped where the system allows (no copy into
-   fresh memory, which is most of a model load's time), else read into a
-   malloc'd buffer.  A file truncated by another process while mapped can
-   raise SIGBUS, as with any mapped read: hold the mapping only while
-   decoding, then close. */
+/* Large zeroed blocks (model storage, files being decoded): at or above
+   FR_HUGE_BLOCK bytes a mapping of their own with transparent huge pages
+   asked for, since filling 22 MB of fresh 4 KiB pages costs a page fault
+   each, about as much again as the copy into them (issue 6); calloc below.
+   Free with fr_block_free and the same size. */
+#define FR_HUGE_BLOCK ((size_t)2 << 20)
+void *fr_block_alloc(size_t bytes);
+void fr_block_free(void *p, size_t bytes);
+/* A whole file read into a block of its own (fr_block_alloc).  Not mapped:
+   a mapped file truncated by another process while it is decoded would
+   end the program with SIGBUS.  FOLKRNN_E_IO names the path. */
 struct fr_file {
     const unsigned char *data;
     size_t size;
-    size_t mapped; /* bytes mapped; 0 when data is malloc'd */
 };
 int fr_file_open(const char *path, struct fr_file *f);
 void fr_file_close(struct fr_file *f);

@@ -1,12 +1,10 @@
 /* model.c -- the model object: layout, vocabulary, parameters, metadata,
    and the load/save/clone entry points that dispatch to the file formats. */
-#define _DEFAULT_SOURCE /* MADV_HUGEPAGE, beyond POSIX */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "internal.h"
 
 /* ---- layout ------------------------------------------------------------- */
@@ -62,35 +60,6 @@ int fr_model_max_units(const struct folkrnn_model *m)
 #define FR_MAX_DIM (1 << 24)
 #define FR_MAX_FLOATS ((size_t)1 << 34)
 
-/* The parameters' block, zeroed.  A large one is a mapping of its own
-   with transparent huge pages asked for: filling 22 MB of fresh 4 KiB
-   pages costs a page fault each, as much time again as the copy into them
-   (issue 6: load at most twice the time to read the file). */
-#define HUGE_BLOCK ((size_t)2 << 20)
-
-static float *storage_alloc(size_t floats)
-{
-    size_t bytes = floats * sizeof(float);
-    if (bytes < HUGE_BLOCK)
-        return calloc(floats, sizeof(float));
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure changes nothing */
-#endif
-    return p;
-}
-
-static void storage_free(float *p, size_t floats)
-{
-    size_t bytes = floats * sizeof(float);
-    if (bytes < HUGE_BLOCK)
-        free(p);
-    else if (p)
-        munmap(p, bytes);
-}
-
 int fr_model_alloc(int cell, int num_layers, const int *units, int vocab_size,
                    int input_size, struct folkrnn_model **out)
 {
@@ -124,7 +93,7 @@ int fr_model_alloc(int cell, int num_layers, const int *units, int vocab_size,
     m->vocab_size = vocab_size;
     m->input_size = input_size;
     m->layers = calloc((size_t)num_layers, sizeof *m->layers);
-    m->storage = storage_alloc(total);
+    m->storage = fr_block_alloc(total * sizeof(float));
     m->nstorage = m->storage ? total : 0;
     if (!m->layers || !m->storage) {
         folkrnn_model_free(m);
@@ -472,7 +441,7 @@ FOLKRNN_API void folkrnn_model_free(folkrnn_model *m)
     free(m->tokens);
     free(m->sorted);
     free(m->layers);
-    storage_free(m->storage, m->nstorage);
+    fr_block_free(m->storage, m->nstorage * sizeof(float));
     free(m);
 }
 

@@ -336,6 +336,14 @@ static void bench_hooks(const folkrnn_model *m)
     stepper_free(&recorded);
 }
 
+/* Deterministic values in [0, 0.1) for a product's operands (zeros could
+   let a BLAS take shortcuts). */
+static void fill_pattern(float *x, size_t n, size_t prime)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((i * prime) % 1000) * 1e-4f;
+}
+
 /* The products of one step of B streams, by cblas_sgemm on the same shapes:
    per layer [x h] (B, in+U) by (in+U, G*U) (a one-hot first layer only
    h (B, U) by (U, G*U), its input being a row gather), then the dense
@@ -371,8 +379,7 @@ static void sgemm_shapes_new(struct sgemm_shapes *sh, const folkrnn_model *m, in
     sh->C = calloc((size_t)B * widest, sizeof(float));
     if (!sh->A || !sh->C)
         die("sgemm buffers", FOLKRNN_E_NOMEM);
-    for (size_t i = 0; i < (size_t)B * widest; i++)
-        sh->A[i] = (float)((i * 104729) % 1000) * 1e-4f;
+    fill_pattern(sh->A, (size_t)B * widest, 104729);
 }
 
 static double sgemm_once(const struct sgemm_shapes *sh, int B)
@@ -424,10 +431,8 @@ static void bench_sgemm_peak(void)
     float *C = calloc((size_t)M * N, sizeof *C);
     if (!A || !B || !C)
         die("sgemm peak buffers", FOLKRNN_E_NOMEM);
-    for (size_t i = 0; i < (size_t)M * K; i++)
-        A[i] = (float)((i * 104729) % 1000) * 1e-4f;
-    for (size_t i = 0; i < (size_t)K * N; i++)
-        B[i] = (float)((i * 7919) % 1000) * 1e-4f;
+    fill_pattern(A, (size_t)M * K, 104729);
+    fill_pattern(B, (size_t)K * N, 7919);
     double best = 0;
     for (int threads = 1; threads <= 2; threads++) {
         openblas_set_num_threads(threads);

@@ -891,8 +891,8 @@ typedef struct folkrnn_beam folkrnn_beam;
    opts NULL: the defaults.  *out: caller frees with folkrnn_beam_free.
    Work grows as width^depth: width 28 and depth 4 with no floor is 600,000
    leaves.  Errors: FOLKRNN_E_INVALID (NULL m or out, a bad option, opts->size
-   below this version's fields: _init not called, no <s>/</s> in the model), FOLKRNN_E_RANGE (a context token),
-   FOLKRNN_E_NOMEM. */
+   below the first version's: _init not called, no <s>/</s> in the model),
+   FOLKRNN_E_RANGE (a context token), FOLKRNN_E_NOMEM. */
 FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, int ncontext,
                                     const folkrnn_beam_opts *opts, folkrnn_beam **out);
 

@@ -6,8 +6,8 @@
    holding the children of the node being expanded at depth d, so the
    children of a node advance in one step (one matrix product per layer),
    and memory stays depth x width streams however large the tree. */
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -232,10 +232,10 @@ FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, 
         return fr_error(FOLKRNN_E_INVALID, "folkrnn_beam_search: %s",
                         !m ? "NULL model" : !out ? "NULL out" : "bad context");
     /* The first version's options end with temperature. */
-    folkrnn_beam_opts o_buf;
-    folkrnn_beam_opts_init(&o_buf);
-    int rc = fr_opts_over(&o_buf, sizeof o_buf, opts,
-                          offsetof(folkrnn_beam_opts, temperature) + sizeof o_buf.temperature,
+    folkrnn_beam_opts o;
+    folkrnn_beam_opts_init(&o);
+    int rc = fr_opts_over(&o, sizeof o, opts,
+                          offsetof(folkrnn_beam_opts, temperature) + sizeof o.temperature,
                           "folkrnn_beam_search");
     if (rc < 0)
         return rc;
@@ -246,17 +246,16 @@ FOLKRNN_API int folkrnn_beam_search(const folkrnn_model *m, const int *context, 
     if (start < 0 || x.end < 0)
         return fr_error(FOLKRNN_E_INVALID, "the model's vocabulary has no %s token",
                         start < 0 ? "<s>" : "</s>");
-    const folkrnn_beam_opts *o = &o_buf;
-    rc = check_opts(o, x.V, &x.width);
+    rc = check_opts(&o, x.V, &x.width);
     for (int i = 0; i < ncontext && rc == FOLKRNN_OK; i++)
         if (context[i] < 0 || context[i] >= x.V)
             rc = fr_error(FOLKRNN_E_RANGE, "context token %d: id %d is not in [0, %d)", i,
                           context[i], x.V);
     if (rc < 0)
         return rc;
-    x.depth = o->depth;
-    x.floor = o->floor;
-    x.temperature = o->temperature;
+    x.depth = o.depth;
+    x.floor = o.floor;
+    x.temperature = o.temperature;
     x.out = calloc(1, sizeof *x.out);
     rc = x.out ? run_search(&x, m, context, ncontext, start) : fr_oom("beam", sizeof *x.out);
     free_search(&x);

@@ -49,26 +49,6 @@ static int read_all(int fd, const char *path, unsigned char *buf, size_t n)
     return FOLKRNN_OK;
 }
 
-int fr_read_file(const char *path, unsigned char **data, size_t *size)
-{
-    *data = NULL;
-    *size = 0;
-    size_t n;
-    int fd = open_regular(path, &n);
-    if (fd < 0)
-        return fd;
-    unsigned char *buf = malloc(n ? n : 1);
-    int rc = buf ? read_all(fd, path, buf, n) : fr_oom(path, n);
-    close(fd);
-    if (rc == FOLKRNN_OK) {
-        *data = buf;
-        *size = n;
-    } else {
-        free(buf);
-    }
-    return rc;
-}
-
 void *fr_block_alloc(size_t bytes)
 {
     if (bytes < FR_HUGE_BLOCK)
@@ -90,22 +70,40 @@ void fr_block_free(void *p, size_t bytes)
         munmap(p, bytes);
 }
 
-int fr_file_open(const char *path, struct fr_file *f)
+/* The whole file at path into a buffer from malloc, or from fr_block_alloc
+   when block is set. */
+static int read_whole(const char *path, int block, unsigned char **data, size_t *size)
 {
-    memset(f, 0, sizeof *f);
-    size_t n;
+    *data = NULL;
+    *size = 0;
+    size_t n = 0;
     int fd = open_regular(path, &n);
     if (fd < 0)
         return fd;
-    unsigned char *buf = fr_block_alloc(n);
+    unsigned char *buf = block ? fr_block_alloc(n) : malloc(n ? n : 1);
     int rc = buf ? read_all(fd, path, buf, n) : fr_oom(path, n);
     close(fd);
     if (rc == FOLKRNN_OK) {
-        f->data = buf;
-        f->size = n;
-    } else {
+        *data = buf;
+        *size = n;
+    } else if (block) {
         fr_block_free(buf, n);
+    } else {
+        free(buf);
     }
+    return rc;
+}
+
+int fr_read_file(const char *path, unsigned char **data, size_t *size)
+{
+    return read_whole(path, 0, data, size);
+}
+
+int fr_file_open(const char *path, struct fr_file *f)
+{
+    unsigned char *data;
+    int rc = read_whole(path, 1, &data, &f->size);
+    f->data = data;
     return rc;
 }
 

@@ -95,10 +95,13 @@ void fr_model_set_identity(struct folkrnn_model *m);
 /* 1 when the embedding is exactly the identity. */
 int fr_model_embedding_is_identity(const struct folkrnn_model *m);
 
-/* 1 when none of n floats is NaN or infinite.  Loaders check each row as
-   they copy it, while it is in cache, and call fr_model_check_finite only
-   to name the culprit. */
+/* 1 when none of n floats is NaN or infinite (a vectorised pass). */
 int fr_all_finite(const float *x, size_t n);
+/* The first NaN or infinity of a rows x cols block with leading dimension
+   ld, checked row by row: 1 and its place in *row, *col, or 0.  The loaders
+   check each tensor right after copying it, and name it in their own terms. */
+int fr_find_non_finite(const float *x, size_t rows, size_t cols, size_t ld, size_t *row,
+                       size_t *col);
 /* Check every weight is finite: FOLKRNN_E_NUMERIC naming the first that is not. */
 int fr_model_check_finite(const struct folkrnn_model *m);
 

@@ -247,25 +247,31 @@ int fr_all_finite(const float *x, size_t n)
     return !bad;
 }
 
-/* The first non-finite value of n floats, or -1. */
-static long first_non_finite(const float *x, size_t n)
+int fr_find_non_finite(const float *x, size_t rows, size_t cols, size_t ld, size_t *row,
+                       size_t *col)
 {
-    if (fr_all_finite(x, n))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return (long)i;
-    return -1;
+    for (size_t r = 0; r < rows; r++) {
+        const float *p = x + r * ld;
+        if (fr_all_finite(p, cols))
+            continue;
+        size_t c = 0;
+        while (isfinite(p[c]))
+            c++;
+        *row = r;
+        *col = c;
+        return 1;
+    }
+    return 0;
 }
 
 static int check_block(const char *name, int layer, const float *x, size_t n)
 {
-    long at = first_non_finite(x, n);
-    if (at < 0)
+    size_t row, at;
+    if (!fr_find_non_finite(x, 1, n, n, &row, &at))
         return FOLKRNN_OK;
     if (layer < 0)
-        return fr_error(FOLKRNN_E_NUMERIC, "%s: element %ld is %g", name, at, (double)x[at]);
-    return fr_error(FOLKRNN_E_NUMERIC, "layer %d %s: element %ld is %g", layer, name, at,
+        return fr_error(FOLKRNN_E_NUMERIC, "%s: element %zu is %g", name, at, (double)x[at]);
+    return fr_error(FOLKRNN_E_NUMERIC, "layer %d %s: element %zu is %g", layer, name, at,
                     (double)x[at]);
 }
 

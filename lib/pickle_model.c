@@ -171,21 +171,15 @@ struct non_finite {
     float value;
 };
 
-/* Array i into rows x cols floats at dst (leading dimension ld), each row
-   checked for NaN and infinities while it is in cache. */
+/* Array i into rows x cols floats at dst (leading dimension ld), checked
+   for NaN and infinities while it is still in cache. */
 static void copy_param(const struct params *pv, size_t i, size_t rows, size_t cols, float *dst,
                        size_t ld, struct non_finite *bad)
 {
     fr_pk_array_to_float(pv->list->u.seq.items[i]->u.arr, rows, cols, dst, ld);
-    for (size_t r = 0; r < rows && bad->index < 0; r++) {
-        const float *row = dst + r * ld;
-        if (fr_all_finite(row, cols))
-            continue;
-        size_t c = 0;
-        while (isfinite(row[c]))
-            c++;
-        *bad = (struct non_finite){(long)i, r, c, row[c]};
-    }
+    size_t r, c;
+    if (bad->index < 0 && fr_find_non_finite(dst, rows, cols, ld, &r, &c))
+        *bad = (struct non_finite){(long)i, r, c, dst[r * ld + c]};
 }
 
 /* Every array into the model's packed layout: gate g of a layer occupies

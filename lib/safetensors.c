@@ -583,21 +583,21 @@ static int derive_arch(struct arch *a, int *units, struct entry *e, size_t n)
     return 0;
 }
 
-/* Copy a tensor into its place in the model; 1 when every value is finite,
-   checked row by row while the row is still in cache. */
+/* Copy tensor name into its place in the model, checked for NaN and
+   infinities while it is still in cache. */
 static int copy_tensor(struct folkrnn_model *m, const struct slot *s, const struct entry *t,
-                       const unsigned char *buf)
+                       const unsigned char *buf, const char *name)
 {
     struct place p = slot_place(m, s);
     size_t row_bytes = p.cols * dtypes[t->dtype].size;
     const unsigned char *src = buf + t->begin;
-    int finite = 1;
-    for (size_t r = 0; r < p.rows; r++) {
-        float *row = p.data + r * p.ld;
-        decode_floats(row, src + r * row_bytes, p.cols, t->dtype);
-        finite &= fr_all_finite(row, p.cols);
-    }
-    return finite;
+    for (size_t r = 0; r < p.rows; r++)
+        decode_floats(p.data + r * p.ld, src + r * row_bytes, p.cols, t->dtype);
+    size_t r, c;
+    if (fr_find_non_finite(p.data, p.rows, p.cols, p.ld, &r, &c))
+        return fr_error(FOLKRNN_E_NUMERIC, "tensor '%s': element (%zu, %zu) is %g", name, r, c,
+                        (double)p.data[r * p.ld + c]);
+    return 0;
 }
 
 /* The model described by the validated entries and metadata. */
@@ -611,20 +611,17 @@ static int build_model(const struct arch *a, struct entry *e, size_t n,
         return rc == FOLKRNN_E_INVALID ? FOLKRNN_E_UNSUPPORTED : rc;
     struct slot s;
     char name[ST_NAME_MAX];
-    int finite = 1;
-    for (int i = 0; slot_at(a, i, &s, name); i++)
-        finite &= copy_tensor(m, &s, find_entry(e, n, name), buf);
+    for (int i = 0; rc == 0 && slot_at(a, i, &s, name); i++)
+        rc = copy_tensor(m, &s, find_entry(e, n, name), buf, name);
     const char *onehot = meta_string(meta, "onehot");
     m->onehot = fr_model_embedding_is_identity(m);
-    if (onehot && !strcmp(onehot, "1") && !m->onehot)
+    if (rc == 0 && onehot && !strcmp(onehot, "1") && !m->onehot)
         rc = fr_error(FOLKRNN_E_FORMAT, "onehot is \"1\" but tensor 'embedding' is not the "
                       "identity");
     if (rc == 0)
         rc = fr_model_set_tokens(m, tokens);
     if (rc == 0)
         rc = copy_metadata(m, meta);
-    if (rc == 0 && !finite) /* to name the first culprit */
-        rc = fr_model_check_finite(m);
     if (rc < 0) {
         folkrnn_model_free(m);
         return rc;

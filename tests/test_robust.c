@@ -547,7 +547,8 @@ START_TEST(nonfinite_weights)
     unsigned char *st = safetensors_bytes(0, &n);
     float nan = NAN;
     memcpy(st + st_tensor_offset(st, "layers.0.hid_init"), &nan, sizeof nan);
-    expect_load("safetensors NaN in hid_init", st, n, FOLKRNN_E_NUMERIC, "hid_init", 1 << 20);
+    expect_load("safetensors NaN in hid_init", st, n, FOLKRNN_E_NUMERIC,
+                "tensor 'layers.0.hid_init': element (0, 0) is nan", 1 << 20);
     free(st);
 }
 END_TEST

@@ -628,7 +628,7 @@ START_TEST(nan_weight)
     unsigned char *b = small_file(&size);
     float nan = NAN;
     memcpy(b + size - 4, &nan, 4);
-    expect_failure(b, size, FOLKRNN_E_NUMERIC, "dense b");
+    expect_failure(b, size, FOLKRNN_E_NUMERIC, "tensor 'dense.b': element (0, 3) is nan");
     free(b);
 }
 END_TEST
